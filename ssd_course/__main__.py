@@ -1,0 +1,3 @@
+from ssd_course.cli import main
+
+raise SystemExit(main())

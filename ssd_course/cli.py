@@ -1,0 +1,58 @@
+"""`ssd-course` (also `python -m ssd_course`): one entry point for students, instructors, graders.
+
+Each subcommand lives in the module that does the work; that module defines
+``add_arguments(parser)`` and ``run(args) -> exit code``. This file only wires
+them up, so adding a command never means editing another command's code.
+"""
+import argparse
+import importlib
+import sys
+
+# name: (module, one-line help). Modules load only when their command runs.
+COMMANDS = {
+    "data": ("ssd_course.data", "make the synthetic dataset, or draw a batch of a dataset"),
+    "demo": ("ssd_course.demo", "train and evaluate the course's detector end to end"),
+    "bench": ("ssd_course.bench", "side-by-side benchmarks (loss, nms, grading, ...)"),
+    "check": ("autograder.cli", "check your exercises against the public cases"),
+    "grade": ("autograder.cli", "grade a submission folder (public + hidden cases)"),
+    "release": ("ssd_course.release", "write the student copy of the course"),
+    "run-lessons": ("ssd_course.lessons", "execute every lesson in a fresh kernel"),
+    "nbgrader": ("ssd_course.nbgrader_course", "write a ready nbgrader course directory"),
+    "stubs": ("ssd_course.stubs", "regenerate the student stubs from solutions/"),
+}
+
+
+def _load(name):
+    module, _ = COMMANDS[name]
+    return importlib.import_module(module)
+
+
+def _hook(mod, name, prefix):
+    # A module serving several commands (autograder.cli) names them, e.g. run_grade.
+    suffix = name.replace("-", "_")
+    return getattr(mod, f"{prefix}_{suffix}", None) or getattr(mod, prefix)
+
+
+def build_parser(command=None):
+    parser = argparse.ArgumentParser(prog="ssd-course", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (_, help_) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_, description=help_)
+        if name == command:  # only the chosen command's module is imported
+            _hook(_load(name), name, "add_arguments")(p)
+    return parser
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else None)
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    return int(_hook(_load(args.command), args.command, "run")(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Your six exercises, one module each (see the lessons and `check`)."""

@@ -1,0 +1,135 @@
+"""Which implementation of the six exercise functions the pipeline runs.
+
+    student     ssd_course/exercises/   your code (the default)
+    solutions   solutions/              the instructor's reference (not in student copies)
+
+The model, the loss and the post-processing call the functions below, so a
+student who finishes the exercises trains with their own code. Choose with the
+environment variable ``SSD_COURSE_IMPL=solutions``, with ``use("solutions")``
+in Python, or with a command's ``--impl`` flag. Training prints the choice
+(``describe()``) before it starts, so a run always says whose code it used.
+"""
+import importlib
+import os
+import sys
+from pathlib import Path
+
+from ssd_course import registry
+
+ENV_VAR = "SSD_COURSE_IMPL"
+CHOICES = ("student", "solutions")
+DEFAULT = "student"
+_PACKAGES = {"student": "ssd_course.exercises", "solutions": "solutions"}
+
+
+def use(which: str) -> None:
+    """Make the pipeline run `which` ("student" or "solutions") from now on.
+
+    Also sets ``SSD_COURSE_IMPL`` so that child processes (data-loader workers,
+    notebook kernels started from here) make the same choice.
+    """
+    if which not in CHOICES:
+        raise ValueError(f"{ENV_VAR} must be one of {CHOICES}, got {which!r}")
+    if which == "solutions" and solutions_dir() is None:
+        raise ValueError("the reference solutions are not part of this copy of the course "
+                         "(a student copy has no solutions/): use 'student'")
+    os.environ[ENV_VAR] = which
+
+
+def current() -> str:
+    """The implementation in use: "student" unless SSD_COURSE_IMPL says otherwise."""
+    which = os.environ.get(ENV_VAR, DEFAULT) or DEFAULT
+    if which not in CHOICES:
+        raise ValueError(f"{ENV_VAR}={which!r} is not one of {CHOICES}")
+    return which
+
+
+def repo_root() -> Path:
+    """The course copy this package belongs to (the folder holding ssd_course/)."""
+    return Path(__file__).resolve().parent.parent
+
+
+def solutions_dir():
+    """The solutions/ folder next to this package, or None in a student copy."""
+    path = repo_root() / "solutions"
+    return path if (path / "__init__.py").is_file() else None
+
+
+def module(name: str):
+    """The module of exercise `name` in the current implementation.
+
+    A student's module is re-imported when its file changed since it was
+    loaded, so an edited exercise takes effect without restarting the kernel.
+    """
+    ex = registry.get(name)
+    qualname = f"{_PACKAGES[current()]}.{ex.module}"
+    mod = sys.modules.get(qualname)
+    if mod is None:
+        if current() == "solutions" and solutions_dir() is not None:
+            _put_solutions_on_path()
+        mod = importlib.import_module(qualname)
+    elif current() == "student" and _changed_since_import(mod):
+        mod = importlib.reload(mod)
+    _remember_mtime(mod)
+    return mod
+
+
+def function(name: str):
+    """The callable for exercise `name` (module or function name) in the current implementation."""
+    return getattr(module(name), registry.get(name).function)
+
+
+def describe() -> str:
+    """One line saying whose exercise code runs, e.g. for the top of a training log."""
+    which = current()
+    where = solutions_dir() if which == "solutions" else repo_root() / "ssd_course" / "exercises"
+    return f"exercise functions: {which} ({where})  [set with {ENV_VAR}=student|solutions]"
+
+
+def _put_solutions_on_path() -> None:
+    # An editable install maps `solutions` already; a plain checkout may not.
+    root = str(repo_root())
+    if importlib.util.find_spec("solutions") is None and root not in sys.path:
+        sys.path.append(root)
+
+
+def _mtime(mod):
+    path = getattr(mod, "__file__", None)
+    return os.stat(path).st_mtime_ns if path and os.path.exists(path) else None
+
+
+def _remember_mtime(mod) -> None:
+    if not hasattr(mod, "_ssd_course_mtime"):
+        mod._ssd_course_mtime = _mtime(mod)
+
+
+def _changed_since_import(mod) -> bool:
+    changed = _mtime(mod) != getattr(mod, "_ssd_course_mtime", None)
+    if changed:
+        del mod._ssd_course_mtime  # re-stamped after the reload
+    return changed
+
+
+# The pipeline calls these; each forwards to the current implementation.
+def flatten_conv(x, k):
+    return function("flatten_conv")(x, k)
+
+
+def make_anchors(*args, **kwargs):
+    return function("make_anchors")(*args, **kwargs)
+
+
+def jaccard(box_a, box_b):
+    return function("jaccard")(box_a, box_b)
+
+
+def map_to_ground_truth(overlaps):
+    return function("map_to_ground_truth")(overlaps)
+
+
+def focal_loss(logits, targets, alpha=0.25, gamma=2.0):
+    return function("focal_loss")(logits, targets, alpha=alpha, gamma=gamma)
+
+
+def nms(boxes, scores, overlap=0.5, top_k=100):
+    return function("nms")(boxes, scores, overlap=overlap, top_k=top_k)

@@ -1,0 +1,248 @@
+"""Pictures of every step: images with boxes, batches, anchors, matches, detections.
+
+Orientation: images are shown as ``[H, W, 3]`` (rows are y, columns are x) and
+boxes are drawn as ``xyxy`` with x along the columns. No transposing anywhere:
+the blog transposes its images (``permute(2, 1, 0)``) and then swaps the box
+axes in ``bb_hw`` to compensate, which hides the anchor-order bug DESIGN.md
+describes. Here what you see is what the tensors hold.
+
+Coordinates: every drawing function takes boxes in *pixels* of the image it
+draws on; `to_pixels` converts fastai's [-1, 1] boxes and `cxcywh_to_xyxy` the
+anchors' format. Functions return the matplotlib Axes/Figure, so a notebook
+shows them inline and a script saves them with `save`.
+"""
+from pathlib import Path
+
+import numpy as np
+
+COLOURS = ("#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4",
+           "#46f0f0", "#f032e6", "#bcf60c", "#fabebe", "#008080", "#e6beff")
+
+
+def _plt():
+    import matplotlib
+    if matplotlib.get_backend().lower() in ("", "tkagg") and not _in_notebook():
+        matplotlib.use("Agg")  # scripts and CI have no display
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _in_notebook():
+    try:
+        from IPython import get_ipython
+        return get_ipython() is not None and "IPKernelApp" in get_ipython().config
+    except Exception:
+        return False
+
+
+def colour(label: int) -> str:
+    """A fixed colour per class index, so a class looks the same in every picture."""
+    return COLOURS[int(label) % len(COLOURS)]
+
+
+def to_numpy_image(img) -> np.ndarray:
+    """[3, H, W] tensor in [0, 1], [H, W, 3] array, or PIL image -> [H, W, 3] array for imshow."""
+    if hasattr(img, "detach"):
+        img = img.detach().cpu()
+        if img.dim() == 3 and img.shape[0] in (1, 3):
+            img = img.permute(1, 2, 0)            # [3, H, W] -> [H, W, 3]: channels last, no transpose
+        img = img.float().clamp(0, 1).numpy()
+    return np.asarray(img)
+
+
+def to_pixels(boxes, height: int, width: int):
+    """Boxes xyxy in [-1, 1] (fastai's scale) -> xyxy in pixels of an image ``height x width``.
+
+    Args:
+        boxes (Tensor[N, 4] or array): ``xyxy`` in [-1, 1].
+    Returns:
+        ndarray[N, 4]: ``xyxy`` in pixels, x along columns (width), y along rows (height).
+    """
+    b = _as_array(boxes).reshape(-1, 4)
+    scale = np.array([width, height, width, height], dtype=np.float64)
+    return (b + 1) / 2 * scale
+
+
+def unit_to_pixels(boxes, height: int, width: int):
+    """Boxes xyxy in [0, 1] -> xyxy in pixels of an image ``height x width``."""
+    return _as_array(boxes).reshape(-1, 4) * np.array([width, height, width, height], dtype=np.float64)
+
+
+def cxcywh_to_xyxy(boxes):
+    """Boxes ``cxcywh`` -> ``xyxy`` (same units), for arrays or tensors of shape [N, 4]."""
+    b = _as_array(boxes).reshape(-1, 4)
+    return np.concatenate([b[:, :2] - b[:, 2:] / 2, b[:, :2] + b[:, 2:] / 2], axis=1)
+
+
+def plain(t):
+    """A fastai tensor subclass (TensorBBox, TensorImage, ...) as a plain torch.Tensor.
+
+    fastai's subclasses refuse to be indexed by one another (a TensorBBox by a
+    mask made from a TensorMultiCategory); plain tensors have no such rules.
+    """
+    import torch
+    return t.as_subclass(torch.Tensor) if isinstance(t, torch.Tensor) else t
+
+
+def _as_array(x):
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().float().numpy()
+    return np.asarray(x, dtype=np.float64)
+
+
+def show_image(img, ax=None, figsize=(4, 4), title=None):
+    """Show an image with pixel coordinates: x to the right (columns), y down (rows)."""
+    if ax is None:
+        _, ax = _plt().subplots(figsize=figsize)
+    arr = to_numpy_image(img)
+    h, w = arr.shape[:2]
+    # extent puts pixel edges at integers: a box [x0, x1] covers pixels x0 .. x1-1.
+    ax.imshow(arr, extent=(0, w, h, 0), interpolation="nearest")
+    ax.set_xlim(0, w)
+    ax.set_ylim(h, 0)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=9)
+    return ax
+
+
+def draw_boxes(ax, boxes, labels=None, scores=None, vocab=None, colours=None, linewidth=2,
+               fontsize=8, text=True):
+    """Draw xyxy pixel boxes on `ax`, with 'label score' captions.
+
+    Args:
+        boxes: [N, 4] ``xyxy`` in pixels of the image on `ax`.
+        labels: [N] class indices (coloured per class; named with `vocab` if given).
+        scores: [N] optional scores, printed after the label.
+    """
+    from matplotlib import patches, patheffects
+    boxes = _as_array(boxes).reshape(-1, 4)
+    labels = [None] * len(boxes) if labels is None else [int(l) for l in _as_array(labels).ravel()]
+    scores = [None] * len(boxes) if scores is None else list(_as_array(scores).ravel())
+    outline = [patheffects.Stroke(linewidth=linewidth + 2, foreground="black"), patheffects.Normal()]
+    for i, ((x0, y0, x1, y1), label, score) in enumerate(zip(boxes, labels, scores)):
+        c = (colours[i] if colours is not None else colour(label if label is not None else i))
+        rect = ax.add_patch(patches.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False,
+                                              edgecolor=c, linewidth=linewidth))
+        rect.set_path_effects(outline)
+        if not text or (label is None and score is None):
+            continue
+        caption = "" if label is None else (str(vocab[label]) if vocab is not None else str(label))
+        if score is not None:
+            caption += f" {score:.2f}"
+        t = ax.text(x0, y0, caption.strip(), va="top", color="white", fontsize=fontsize, weight="bold")
+        t.set_path_effects([patheffects.Stroke(linewidth=2, foreground="black"), patheffects.Normal()])
+    return ax
+
+
+def show_boxes(img, boxes, labels=None, scores=None, vocab=None, ax=None, title=None, figsize=(4, 4)):
+    """An image with its xyxy pixel boxes; returns the Axes."""
+    ax = show_image(img, ax=ax, figsize=figsize, title=title)
+    return draw_boxes(ax, boxes, labels, scores, vocab)
+
+
+def render_boxes(img, boxes, labels=None, linewidth=2):
+    """Draw boxes on an image at exactly one figure pixel per image pixel.
+
+    Returns:
+        ndarray[H, W, 3]: uint8 RGB of the drawing (the same pixels `save_boxes` writes).
+    """
+    fig = _exact_figure(img)
+    draw_boxes(fig.axes[0], boxes, labels, linewidth=linewidth, text=False)
+    fig.canvas.draw()
+    rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    _plt().close(fig)
+    return rgb
+
+
+def save_boxes(path, img, boxes, labels=None, linewidth=2):
+    """Save an image with its boxes as a PNG of the image's own size (1 image pixel = 1 PNG pixel)."""
+    fig = _exact_figure(img)
+    draw_boxes(fig.axes[0], boxes, labels, linewidth=linewidth, text=False)
+    return save(fig, path, dpi=fig.dpi, tight=False)
+
+
+def _exact_figure(img, dpi=100):
+    arr = to_numpy_image(img)
+    h, w = arr.shape[:2]
+    fig = _plt().figure(figsize=(w / dpi, h / dpi), dpi=dpi)
+    ax = fig.add_axes((0, 0, 1, 1))
+    show_image(arr, ax=ax)
+    return fig
+
+
+def show_batch(images, boxes, labels, vocab=None, n=12, ncols=4, size=3.0, titles=None):
+    """A grid of the first `n` images of a batch with their ground truth.
+
+    Args:
+        images (Tensor[B, 3, H, W]): in [0, 1] (see `data.denormalize`).
+        boxes (Tensor[B, G, 4]): ``xyxy`` in [-1, 1], zero-padded.
+        labels (Tensor[B, G]): int64, padded with 0 (background; not drawn).
+    Returns:
+        the Figure.
+    """
+    images, boxes, labels = (plain(t) for t in (images, boxes, labels))
+    n = min(n, len(images))
+    nrows = (n + ncols - 1) // ncols
+    fig, axes = _plt().subplots(nrows, ncols, figsize=(ncols * size, nrows * size), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        if i >= n:
+            ax.set_axis_off()
+            continue
+        h, w = images[i].shape[-2:]
+        keep = labels[i] > 0                               # drop the padding
+        show_boxes(images[i], to_pixels(boxes[i][keep], h, w), labels[i][keep], vocab=vocab, ax=ax,
+                   title=None if titles is None else titles[i])
+    fig.tight_layout()
+    return fig
+
+
+def batch_figure(dls, n=12, ds_idx=0):
+    """Draw a batch of `dls` (train by default) with its boxes; returns the Figure."""
+    from ssd_course.data import denormalize
+    dl = dls[ds_idx]
+    images, boxes, labels = dl.one_batch()
+    if any(type(t).__name__ == "Normalize" for t in dl.after_batch.fs):
+        images = denormalize(images)
+    return show_batch(images, boxes, labels, vocab=dls.vocab, n=n)
+
+
+def save_batch(dls, path, n=12):
+    """Save a picture of a batch of `dls` to `path` (PNG)."""
+    return save(batch_figure(dls, n=n), path)
+
+
+def show_anchors(img, anchors, labels=None, ax=None, figsize=(5, 5), numbers=False, title=None):
+    """Anchors over an image.
+
+    Args:
+        img: the image ([3, H, W] in [0, 1], or [H, W, 3]).
+        anchors (Tensor[A, 4]): ``cxcywh`` in [0, 1], as `make_anchors` returns them.
+        labels: optional [A] class per anchor (e.g. after matching; 0 = background, drawn grey).
+        numbers (bool): write each anchor's index at its centre (shows the order).
+    """
+    arr = to_numpy_image(img)
+    h, w = arr.shape[:2]
+    ax = show_image(arr, ax=ax, figsize=figsize, title=title)
+    boxes = unit_to_pixels(cxcywh_to_xyxy(anchors), h, w)
+    if labels is None:
+        draw_boxes(ax, boxes, colours=["white"] * len(boxes), linewidth=1, text=False)
+    else:
+        labels = _as_array(labels).astype(int)
+        cs = ["#888888" if l == 0 else colour(l) for l in labels]
+        draw_boxes(ax, boxes, colours=cs, linewidth=1, text=False)
+    if numbers:
+        for i, (x0, y0, x1, y1) in enumerate(boxes):
+            ax.text((x0 + x1) / 2, (y0 + y1) / 2, str(i), ha="center", va="center",
+                    fontsize=7, color="yellow", weight="bold")
+    return ax
+
+
+def save(fig, path, dpi=100, tight=True):
+    """Save a Figure (or an Axes' figure) as PNG, close it, return the path."""
+    fig = getattr(fig, "figure", fig)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight" if tight else None)
+    _plt().close(fig)
+    return path

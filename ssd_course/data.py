@@ -252,24 +252,28 @@ def _reachable(host, port=443, timeout=4.0):
     return None if result[0] is None else f"{type(result[0]).__name__}: {result[0]}"
 
 
-def pascal_2007(timeout: float = 4.0) -> Path:
+def pascal_2007(timeout: float = 4.0, data_dir=None) -> Path:
     """The PASCAL VOC 2007 folder of fastai's `URLs.PASCAL_2007`, downloaded if needed.
+
+    Args:
+        timeout (float): seconds to wait for the download server before giving up.
+        data_dir: where fastai keeps its datasets (default: fastai's config, ~/.fastai/data).
 
     Offline, fails within `timeout` seconds with DatasetUnavailable saying how
     to use the synthetic dataset instead.
     """
     from fastai.data.external import URLs, fastai_cfg, untar_data
-    if (Path(fastai_cfg().data_path()) / "pascal_2007" / "train.json").is_file():
-        return untar_data(URLs.PASCAL_2007)                   # already here: no network needed
+    data_dir = Path(data_dir or fastai_cfg().path("data"))
     url = URLs.PASCAL_2007
-    problem = _reachable(urlparse(url).hostname, timeout=timeout)
-    if problem:
-        raise DatasetUnavailable(
-            f"PASCAL VOC 2007 is not on this machine and cannot be downloaded from {url} ({problem}).\n"
-            f"Use the synthetic dataset instead: `ssd-course data make data/synthetic` in a shell, or "
-            f"`make_synthetic('data/synthetic')` in Python, then load that folder "
-            f"(e.g. `get_dataloaders('data/synthetic')`).")
-    return untar_data(url)
+    if not (data_dir / "pascal_2007" / "train.json").is_file():   # not here yet: it must download
+        problem = _reachable(urlparse(url).hostname, timeout=timeout)
+        if problem:
+            raise DatasetUnavailable(
+                f"PASCAL VOC 2007 is not in {data_dir} and cannot be downloaded from {url} ({problem}).\n"
+                f"Use the synthetic dataset instead: `ssd-course data make data/synthetic` in a shell, or "
+                f"`make_synthetic('data/synthetic')` in Python, then load that folder "
+                f"(e.g. `get_dataloaders('data/synthetic')`).")
+    return untar_data(url, data=data_dir)
 
 
 def dataset_path(name_or_path) -> Path:
@@ -306,6 +310,31 @@ def blog_batch_tfms():
     """The blog's augmentation: rotations, flips and the 8 dihedral symmetries."""
     from fastai.vision.augment import Dihedral, Flip, Rotate
     return [Rotate(), Flip(), Dihedral()]
+
+
+_CLIP = None
+
+
+def clip_boxes():
+    """A batch transform that clamps boxes to [-1, 1] after the augmentations.
+
+    fastai clips boxes when it collates a batch, but rotations on the batch
+    (the blog's `Rotate`) then enlarge some boxes past the image border. A box
+    pushed wholly outside becomes an empty box here; `unpad` drops it.
+    """
+    global _CLIP
+    if _CLIP is None:
+        from fasttransform import Transform
+        from fastai.vision.core import TensorBBox
+
+        class ClipBoxes(Transform):
+            order = 95  # after the augmentations (orders 30-40), before Normalize (99)
+
+            def encodes(self, boxes: TensorBBox):
+                return boxes.clamp(-1, 1)
+
+        _CLIP = ClipBoxes
+    return _CLIP()
 
 
 def get_dataloaders(path, size: int = 224, bs: int = 128, split: str = "valid", valid_pct: float = 0.2,
@@ -350,6 +379,7 @@ def get_dataloaders(path, size: int = 224, bs: int = 128, split: str = "valid", 
     table = dict(zip(names, targets))
     item_tfms = [Resize(size, method="squish")] if item_tfms is None else list(item_tfms)
     batch_tfms = blog_batch_tfms() if batch_tfms is None else list(batch_tfms)
+    batch_tfms.append(clip_boxes())
     if normalize:
         batch_tfms.append(Normalize.from_stats(*imagenet_stats))
     block = DataBlock(blocks=(ImageBlock, BBoxBlock, BBoxLblBlock),
@@ -379,9 +409,10 @@ def unpad(boxes, labels):
         labels (Tensor[G]): int64, padded with 0 (background).
 
     Returns:
-        (Tensor[K, 4], Tensor[K]): the K real objects (label > 0), same formats.
+        (Tensor[K, 4], Tensor[K]): the K real objects (label > 0 and a box of
+        positive width and height; augmentation can squash a box to nothing).
     """
-    keep = labels > 0
+    keep = (labels > 0) & (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
     return boxes[keep], labels[keep]
 
 

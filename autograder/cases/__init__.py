@@ -1,0 +1,192 @@
+"""Grading cases: what to call, with which inputs, worth how many points.
+
+A case is data, not code: its calls hold declarative input specs (built into
+tensors by ``autograder.runner.build_arg``, identically in the parent and in the
+sandboxed child), and it names where its expected value comes from
+(``reference``), how to compare (``compare``) and which known mistakes to look
+for when it fails (``mistakes``, see ``autograder.hints``).
+
+    autograder/cases/<module>.py     public cases (shipped to students)
+    autograder/hidden/<module>.py    hidden cases (instructor's repository only)
+
+Public cases are a strict subset of all cases: every exercise has hidden ones.
+"""
+import importlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ssd_course import registry
+
+DEFAULT_TOL = {  # (atol, rtol) of a float comparison, by the output's dtype
+    "float64": (1e-8, 1e-7),
+    "float32": (1e-5, 1e-4),
+    "float16": (1e-2, 1e-2),
+    "bfloat16": (3e-2, 3e-2),
+}
+
+
+# --- input specs ------------------------------------------------------------------------------
+
+def tensor(values, dtype="float32", layout="contiguous", grad=False) -> dict:
+    """Spec of a tensor argument: values (any nested list / array), cast to `dtype` in the child.
+
+    ``layout="transposed"`` or ``"strided"`` makes the child pass a non-contiguous
+    view with the same values; ``grad=True`` makes it a leaf that requires grad.
+    """
+    array = np.asarray(values, dtype=np.int64 if dtype.startswith(("int", "uint", "bool"))
+                       else np.float64)
+    return {"tensor": array.ravel().tolist(), "shape": list(array.shape), "dtype": dtype,
+            "layout": layout, "grad": grad}
+
+
+def py(value) -> dict:
+    """Spec of a plain Python argument; tuples and lists keep their type."""
+    def tag(v):
+        if isinstance(v, tuple):
+            return {"tuple": [tag(x) for x in v]}
+        if isinstance(v, list):
+            return {"list": [tag(x) for x in v]}
+        return v
+    return {"py": tag(value)}
+
+
+def array_of(spec: dict) -> np.ndarray:
+    """The values of a tensor spec as a float64 (or int64) array."""
+    dtype = np.int64 if spec["dtype"].startswith(("int", "uint", "bool")) else np.float64
+    return np.asarray(spec["tensor"], dtype=dtype).reshape(spec["shape"])
+
+
+# --- seeded random inputs ---------------------------------------------------------------------
+
+def random_boxes(seed, n, scale=1.0, offset=0.0, min_size=0.05):
+    """`n` random valid ``xyxy`` boxes in [offset, offset + scale], rounded to 1/1024 of `scale`."""
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 1 - min_size, size=(n, 2))
+    wh = rng.uniform(min_size, 1, size=(n, 2)) * (1 - xy)
+    boxes = np.concatenate([xy, xy + wh], axis=1) * scale + offset
+    return np.round(boxes * 1024 / scale) * scale / 1024
+
+
+def random_normal(seed, shape, scale=1.0):
+    return np.round(np.random.default_rng(seed).normal(0, scale, size=shape), 6)
+
+
+def random_ints(seed, low, high, shape):
+    return np.random.default_rng(seed).integers(low, high, size=shape)
+
+
+def random_permutation(seed, n):
+    return np.random.default_rng(seed).permutation(n)
+
+
+# --- cases ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Call:
+    """One call of the student's function.
+
+    Args:
+        args: positional argument specs (``tensor(...)`` / ``py(...)``).
+        kwargs: keyword argument specs.
+        grad: ``{"wrt": [arg indices], "upstream": tensor spec or None}``: the child
+            back-propagates ``upstream`` (1 for a scalar) and reports those args' ``.grad``.
+        time_limit: seconds after which the child interrupts the call (timed cases).
+    """
+    args: tuple = ()
+    kwargs: dict = field(default_factory=dict)
+    grad: dict = None
+    time_limit: float = None
+
+    def job(self) -> dict:
+        return {"args": list(self.args), "kwargs": self.kwargs, "grad": self.grad,
+                "time_limit": self.time_limit}
+
+
+@dataclass
+class Case:
+    """A named, pointed check of one exercise.
+
+    Args:
+        exercise: module name (``jaccard``).
+        name: what is checked, as a sentence (``identical boxes have IoU 1``).
+        calls: the calls to make; most cases have one.
+        points: what the case is worth.
+        reference: where expected outputs come from: ``solutions``, ``torchvision``,
+            or the name of a generator of all valid answers (e.g. ``nms_tie_orders``).
+        compare: ``match`` (each call's output against the reference) or a property
+            relating the calls' outputs (see ``autograder.verdict.PROPERTIES``).
+        mistakes: known mistakes to recognise when the case fails (``autograder.hints``).
+        grad_options: references whose gradients are all accepted (default: ``reference``).
+        float64_reference: compute the reference in float64 and cast back (low-precision inputs).
+        max_seconds: wall-time limit of each call, measured by the parent (timed cases).
+        tol: (atol, rtol) overriding ``DEFAULT_TOL``.
+        meta: data a property needs (e.g. the permutation applied to the inputs).
+    """
+    exercise: str
+    name: str
+    calls: tuple
+    points: int = 1
+    reference: str = "solutions"
+    compare: str = "match"
+    mistakes: tuple = ()
+    grad_options: tuple = ()
+    float64_reference: bool = False
+    max_seconds: float = None
+    tol: tuple = None
+    meta: dict = field(default_factory=dict)
+    hidden: bool = False
+
+    @property
+    def id(self) -> str:
+        return f"{self.exercise}.{re.sub(r'[^a-z0-9]+', '_', self.name.lower()).strip('_')}"
+
+    @property
+    def title(self) -> str:
+        return f"{self.exercise}: {self.name}"
+
+    def job(self) -> dict:
+        """What the child receives: inputs only, never an expected value."""
+        return {"id": self.id, "calls": [c.job() for c in self.calls]}
+
+
+def hidden_available() -> bool:
+    """True in the instructor's repository, where ``autograder/hidden/`` sits beside these cases."""
+    return (Path(__file__).resolve().parent.parent / "hidden" / "__init__.py").is_file()
+
+
+def public_cases(module: str) -> list:
+    return list(importlib.import_module(f"autograder.cases.{module}").CASES)
+
+
+def hidden_cases(module: str) -> list:
+    cases = list(importlib.import_module(f"autograder.hidden.{module}").CASES)
+    for case in cases:
+        case.hidden = True
+    return cases
+
+
+def collect(exercises=None, hidden=False) -> list:
+    """The cases of `exercises` (module or function names; all when None), public first.
+
+    Raises:
+        ValueError: unknown exercise, duplicate case ids, or hidden cases asked for
+            in a copy that has none (a student copy).
+    """
+    modules = [registry.get(e).module for e in exercises] if exercises else \
+        [e.module for e in registry.EXERCISES]
+    if hidden and not hidden_available():
+        raise ValueError("this copy of the course has no hidden cases (autograder/hidden/): "
+                         "grading with hidden cases needs the instructor's repository")
+    cases = []
+    for module in dict.fromkeys(modules):
+        cases += public_cases(module)
+        if hidden:
+            cases += hidden_cases(module)
+    ids = [c.id for c in cases]
+    duplicates = {i for i in ids if ids.count(i) > 1}
+    if duplicates:
+        raise ValueError(f"duplicate case ids: {sorted(duplicates)}")
+    return cases

@@ -1,0 +1,29 @@
+"""Public cases of exercise 1, `flatten_conv(x, k) -> Tensor[B, H*W*k, F]` (lesson 02)."""
+from autograder.cases import Call, Case, py, random_normal, tensor
+
+EX = "flatten_conv"
+ORDER = ("column_major", "anchor_minor", "no_permute")
+
+
+def head(seed, B, k, F, H, W, **spec):
+    """A head's output x: Tensor[B, k*F, H, W] of seeded random values."""
+    return tensor(random_normal(seed, (B, k * F, H, W)), **spec)
+
+
+CASES = [
+    Case(EX, "the 4x4 head's class scores (k=1) become 16 rows of scores per image",
+         (Call((head(1, B=2, k=1, F=6, H=4, W=4), py(1))),), points=2, mistakes=ORDER),
+    Case(EX, "k=9 box activations keep the 9 anchors of a cell in adjacent rows",
+         (Call((head(2, B=2, k=9, F=4, H=2, W=2), py(9))),), points=2, mistakes=ORDER),
+    Case(EX, "a 3x5 map (H != W) is flattened row by row",
+         (Call((head(3, B=1, k=2, F=2, H=3, W=5), py(2))),), mistakes=ORDER),
+    Case(EX, "non-contiguous input (channels-last storage) works",
+         (Call((head(4, B=2, k=2, F=4, H=4, W=4, layout="transposed"), py(2))),),
+         mistakes=ORDER),
+    Case(EX, "gradients flow back to x through the reshaping",
+         (Call((head(5, B=1, k=3, F=2, H=2, W=2, grad=True), py(3)),
+               grad={"wrt": [0], "upstream": tensor(random_normal(6, (1, 12, 2)))}),),
+         mistakes=ORDER + ("grad_cut",)),
+    Case(EX, "float64 input keeps its dtype",
+         (Call((head(7, B=2, k=2, F=3, H=2, W=3, dtype="float64"), py(2))),), mistakes=ORDER),
+]

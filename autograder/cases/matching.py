@@ -1,0 +1,34 @@
+"""Public cases of exercise 4, `map_to_ground_truth(overlaps)` (lesson 04)."""
+import numpy as np
+
+from autograder.cases import Call, Case, tensor
+
+EX = "matching"
+MATCH = ("forced_missing", "first_wins", "forced_idx_missing", "last_index_ties", "max_over_anchors")
+
+
+def overlaps(values, **spec):
+    return Call((tensor(values, **spec),))
+
+
+def iou_like(seed, G, A):
+    """Seeded IoU-like values in [0, 1), on a 1/256 grid (exact in float32)."""
+    return np.floor(np.random.default_rng(seed).uniform(0, 1, size=(G, A)) * 256) / 256
+
+
+CASES = [
+    Case(EX, "each anchor takes the ground truth it overlaps most",
+         (overlaps([[0.6, 0.1, 0.3, 0.0, 0.2, 0.45], [0.1, 0.5, 0.2, 0.7, 0.0, 0.4]]),),
+         points=2, mistakes=MATCH),
+    Case(EX, "every ground truth claims its best anchor with 1.99, even from another",
+         (overlaps([[0.9, 0.7, 0.1, 0.0], [0.3, 0.6, 0.2, 0.1]]),), points=2, mistakes=MATCH),
+    Case(EX, "two ground truths sharing a best anchor: the later one wins",
+         (overlaps([[0.8, 0.3, 0.1], [0.7, 0.2, 0.5]]),), points=2, mistakes=MATCH),
+    Case(EX, "ties between ground truths go to the first index",
+         (overlaps([[0.5, 0.2, 0.9, 0.3, 0.1], [0.5, 0.4, 0.1, 0.3, 0.8],
+                    [0.3, 0.4, 0.0, 0.1, 0.85]]),), mistakes=MATCH),
+    Case(EX, "a single ground truth (G = 1) claims its best anchor",
+         (overlaps([[0.1, 0.4, 0.35, 0.0, 0.2, 0.05, 0.3, 0.15]]),), mistakes=MATCH),
+    Case(EX, "3 ground truths and 16 anchors (seeded)", (overlaps(iou_like(1, 3, 16)),),
+         mistakes=MATCH),
+]

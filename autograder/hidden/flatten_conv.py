@@ -1,0 +1,20 @@
+"""Hidden cases of exercise 1, flatten_conv (grader only)."""
+from autograder.cases import Call, Case, py, random_normal, tensor
+from autograder.cases.flatten_conv import EX, ORDER, head
+
+CASES = [
+    Case(EX, "a 1x1 grid with k=9 gives 9 rows per image",
+         (Call((head(21, B=3, k=9, F=5, H=1, W=1), py(9))),), mistakes=ORDER),
+    Case(EX, "a 7x7 map with k=4 anchors of 21 features",
+         (Call((head(22, B=2, k=4, F=21, H=7, W=7), py(4))),), mistakes=ORDER),
+    Case(EX, "a non-contiguous strided batch works and is left untouched",
+         (Call((head(23, B=4, k=3, F=2, H=3, W=3, layout="strided"), py(3))),), mistakes=ORDER),
+    Case(EX, "bfloat16 input keeps its dtype",
+         (Call((head(24, B=1, k=2, F=4, H=2, W=3, dtype="bfloat16"), py(2))),), mistakes=ORDER),
+    Case(EX, "gradients reach the right channels of a 3x2 map with k=2",
+         (Call((head(25, B=2, k=2, F=4, H=3, W=2, grad=True), py(2)),
+               grad={"wrt": [0], "upstream": tensor(random_normal(26, (2, 12, 4)))}),),
+         mistakes=ORDER + ("grad_cut",)),
+    Case(EX, "k passed by keyword, a 2x4 map",
+         (Call((head(27, B=1, k=3, F=3, H=2, W=4),), kwargs={"k": py(3)}),), mistakes=ORDER),
+]

@@ -1,0 +1,298 @@
+"""Expected outputs of the cases, computed in the grader's own process.
+
+    Live     the instructor's repository: runs ``solutions/`` (loaded by path, never
+             the submission's copy) and, where a case names them, torchvision and the
+             grader-only variants (``autograder/hidden/variants.py``): all valid
+             answers, accepted gradients, and what each known mistake returns
+    Frozen   a student copy: the same numbers for the public cases, written by
+             ``ssd-course release`` into ``autograder/cases/public_expected.{json,npz}``
+
+Both give, per call of a case, a dict ``{"output": value, "grads": [value] | None,
+"mistakes": {name: value}, "inputs": [array | None]}`` where a value is the
+description ``runner.describe`` makes, with ``"array"`` holding the numbers, or
+``{"kind": "one_of", "options": [...]}``, and ``inputs`` are the arguments'
+values (to check the call left them unchanged).
+
+In the instructor's repository ``available()`` wraps Live in a disk cache
+(``Cached``): the first grading freezes every case's expectations into
+``~/.cache/ssd-course/`` under a key made of the cases', variants' and
+solutions' sources and the library versions; later gradings load them with
+numpy alone, so the grader's own work stays small.
+"""
+import hashlib
+import importlib.metadata
+import importlib.util
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from autograder import cases, runner
+from ssd_course import registry
+
+FROZEN = Path(__file__).resolve().parent / "cases" / "public_expected"
+
+
+def materialize(desc: dict, arrays: list) -> dict:
+    """A description whose ``values`` index into `arrays`, with the array put in place."""
+    desc = dict(desc)
+    if isinstance(desc.get("values"), int):
+        desc["array"] = arrays[desc["values"]]
+    for key in ("items", "options"):
+        if key in desc:
+            desc[key] = [materialize(d, arrays) for d in desc[key]]
+    return desc
+
+
+def describe_value(obj) -> dict:
+    """A reference output (tensor, tuple, or a list of valid answers) as a value."""
+    from autograder.hidden.variants import OneOf  # only the live reference makes these
+
+    if isinstance(obj, OneOf):
+        return {"kind": "one_of", "options": [describe_value(o) for o in obj]}
+    arrays = []
+    return materialize(runner.describe(obj, arrays), arrays)
+
+
+class Live:
+    """Expected values from solutions/ (and torchvision / grader-only variants)."""
+
+    mode = "live"
+
+    def __init__(self, solutions_dir: Path):
+        if not cases.hidden_available():
+            raise FileNotFoundError("autograder/hidden/ is missing: live expectations need the "
+                                    "instructor's repository")
+        self.solutions_dir = Path(solutions_dir)
+        self._modules = {}
+
+    def function(self, exercise: str, name: str):
+        ex = registry.get(exercise)
+        if name == "solutions":
+            return getattr(self._solution(ex.module), ex.function)
+        from autograder.hidden import variants
+        return variants.get(ex.module, name)
+
+    def _solution(self, module: str):
+        if module not in self._modules:
+            path = self.solutions_dir / f"{module}.py"
+            spec = importlib.util.spec_from_file_location(f"autograder._reference.{module}", path)
+            mod = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(mod)
+            self._modules[module] = mod
+        return self._modules[module]
+
+    def expect(self, case) -> list:
+        import torch
+
+        # Small tensors: one thread is faster, and far faster on a busy machine (no spinning).
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return self._expect(case)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _expect(self, case) -> list:
+        grad_refs = case.grad_options or (case.reference,)
+        out = []
+        for call in case.calls:
+            output, grads = self._call(self.function(case.exercise, case.reference), call, case)
+            expect = {"output": describe_value(output), "grads": None, "mistakes": {},
+                      "inputs": [_values(a) for a in call.args]}
+            if call.grad is not None:
+                options = [self._call(self.function(case.exercise, r), call, case)[1] for r in grad_refs]
+                expect["grads"] = [{"kind": "one_of", "options": [describe_value(o[i]) for o in options]}
+                                   for i in range(len(call.grad["wrt"]))]
+            for name in case.mistakes:
+                try:
+                    wrong = self._call(self.function(case.exercise, name), call, case)[0]
+                except KeyError:
+                    continue  # recognised from the output's shape or type instead
+                except Exception:
+                    continue  # the mistake cannot even run on these inputs
+                expect["mistakes"][name] = describe_value(wrong)
+            out.append(expect)
+        return out
+
+    @staticmethod
+    def _call(fn, call, case):
+        import torch
+
+        args = [runner.build_arg(a) for a in call.args]
+        kwargs = {k: runner.build_arg(v) for k, v in call.kwargs.items()}
+        dtype = next((a.dtype for a in args if isinstance(a, torch.Tensor) and a.is_floating_point()),
+                     None)
+        if case.float64_reference and dtype is not None:
+            args = [a.detach().double().requires_grad_(a.requires_grad)
+                    if isinstance(a, torch.Tensor) and a.is_floating_point() else a for a in args]
+        result = fn(*args, **kwargs)
+        grads = None
+        if call.grad is not None:
+            # backward(upstream) would import sympy (0.6 s); sum(result * upstream) gives the same grads
+            upstream = runner.build_arg(call.grad["upstream"]) if call.grad.get("upstream") else None
+            (result if upstream is None else (result * upstream.to(result.dtype)).sum()).backward()
+            grads = [args[i].grad for i in call.grad["wrt"]]
+        if case.float64_reference and dtype is not None:
+            result = _cast_floats(result, dtype)
+            grads = grads and [_cast_floats(g, dtype) for g in grads]
+        return _detached(result), grads
+
+
+def _cast_floats(obj, dtype):
+    import torch
+
+    if isinstance(obj, torch.Tensor):
+        return obj.to(dtype) if obj.is_floating_point() else obj
+    if isinstance(obj, (tuple, list)):  # OneOf is a list
+        return type(obj)(_cast_floats(o, dtype) for o in obj)
+    return obj
+
+
+def _detached(obj):
+    import torch
+
+    if isinstance(obj, torch.Tensor):
+        return obj.detach()
+    if isinstance(obj, tuple):
+        return tuple(_detached(o) for o in obj)
+    if isinstance(obj, list):
+        return type(obj)(_detached(o) for o in obj)
+    return obj
+
+
+class Frozen:
+    """Expected values of the public cases, as the release wrote them."""
+
+    mode = "frozen"
+
+    def __init__(self, base: Path = FROZEN):
+        self.index = json.loads(base.with_suffix(".json").read_text())
+        with np.load(base.with_suffix(".npz"), allow_pickle=False) as data:
+            self.arrays = {k: data[k] for k in data.files}
+
+    def expect(self, case) -> list:
+        if case.id not in self.index:
+            raise KeyError(f"no stored expectation for case {case.id}: this copy's autograder/cases/ "
+                           "and public_expected.json do not match (make the release again)")
+        return [_thaw(c, self.arrays) for c in self.index[case.id]]
+
+
+def _thaw(obj, arrays):
+    if isinstance(obj, dict) and set(obj) == {"input"}:
+        return arrays[obj["input"]]
+    if isinstance(obj, dict):
+        out = {k: _thaw(v, arrays) for k, v in obj.items()}
+        if isinstance(out.get("array"), str):
+            out["array"] = arrays[out["array"]]
+        return out
+    if isinstance(obj, list):
+        return [_thaw(v, arrays) for v in obj]
+    return obj
+
+
+def _values(spec):
+    """The values of a tensor argument as the call receives them (None for plain Python args)."""
+    if "tensor" not in spec:
+        return None
+    import torch
+
+    x = runner.build_arg(dict(spec, grad=False))
+    return (x.float() if x.dtype == torch.bfloat16 else x).numpy()
+
+
+def freeze(cases, reference: Live, base: Path, allow_hidden=False, compress=True) -> int:
+    """Write the expectations of `cases` to ``base.json`` + ``base.npz``; returns their count.
+
+    Hidden cases are refused unless `allow_hidden` (the grader's own cache, never a release).
+    """
+    arrays, index = {}, {}
+
+    def bake(obj):
+        if isinstance(obj, dict):
+            out = {k: bake(v) for k, v in obj.items() if k != "array"}
+            if "array" in obj:
+                out["array"] = keep(obj["array"])
+            return out
+        if isinstance(obj, list):
+            return [bake(v) for v in obj]
+        if isinstance(obj, np.ndarray):
+            return {"input": keep(obj)}
+        return obj
+
+    def keep(array):
+        key = f"a{len(arrays)}"
+        arrays[key] = np.asarray(array)
+        return key
+
+    for case in cases:
+        if case.hidden and not allow_hidden:
+            raise ValueError(f"refusing to freeze hidden case {case.id} into a student copy")
+        index[case.id] = bake(reference.expect(case))
+    base.parent.mkdir(parents=True, exist_ok=True)
+    # write then rename: a grading running beside this one never reads half a file
+    save = np.savez_compressed if compress else np.savez
+    for suffix, write in ((".npz", lambda f: save(f, **arrays)),
+                          (".json", lambda f: f.write(json.dumps(index).encode()))):
+        fd, tmp = tempfile.mkstemp(dir=base.parent, suffix=suffix)
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, base.with_suffix(suffix))
+    return len(index)
+
+
+def cache_dir() -> Path:
+    """Where the grader caches expectations (``SSD_COURSE_CACHE`` or ``~/.cache/ssd-course``)."""
+    root = os.environ.get("SSD_COURSE_CACHE") or Path(os.environ.get(
+        "XDG_CACHE_HOME", Path.home() / ".cache")) / "ssd-course"
+    return Path(root)
+
+
+class Cached:
+    """Live expectations, computed once per version of the cases and solutions, then loaded."""
+
+    mode = "live"
+
+    def __init__(self, live: Live, directory: Path = None):
+        self.live = live
+        self.base = Path(directory or cache_dir()) / f"expected-{self.key(live.solutions_dir)}"
+        self.hit = self.base.with_suffix(".json").is_file()
+        self._frozen = None
+
+    @staticmethod
+    def key(solutions_dir: Path) -> str:
+        here = Path(__file__).resolve().parent
+        files = sorted([*(here / "cases").glob("*.py"), *(here / "hidden").glob("*.py"),
+                        here / "reference.py", here / "runner.py", *Path(solutions_dir).glob("*.py")])
+        digest = hashlib.sha256()
+        for f in files:
+            digest.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+        for package in ("torch", "torchvision", "numpy"):
+            digest.update(importlib.metadata.version(package).encode())
+        return digest.hexdigest()[:16]
+
+    def expect(self, case) -> list:
+        if self._frozen is None:
+            try:
+                if not self.base.with_suffix(".json").is_file():
+                    freeze(cases.collect(hidden=True), self.live, self.base, allow_hidden=True,
+                           compress=False)
+                self._frozen = Frozen(self.base)
+            except OSError:  # no writable cache folder: compute every grading, as Live does
+                self._frozen = self.live
+        return self._frozen.expect(case)
+
+
+def available(cache=True):
+    """The reference this copy of the course can give: Live (cached) where solutions/ exist, else Frozen."""
+    from ssd_course import impl
+
+    solutions = impl.solutions_dir()
+    if solutions is not None and cases.hidden_available():
+        return Cached(Live(solutions)) if cache else Live(solutions)
+    if FROZEN.with_suffix(".json").is_file():
+        return Frozen()
+    raise FileNotFoundError("no reference to grade against: neither solutions/ (instructor's "
+                            "repository) nor autograder/cases/public_expected.json (student copy)")

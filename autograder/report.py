@@ -1,0 +1,105 @@
+"""Reports of a GradeResult: the student's check table, the grader's report, Gradescope JSON.
+
+All three are deterministic: the same submission gives the same text (no
+timings, no memory addresses), so a regrade can be compared line by line.
+"""
+import textwrap
+
+SHOWN_OUTPUT_LINES = 15
+LINE_CHARS = 160
+
+
+def _indent(text, prefix):
+    return textwrap.indent(text, prefix)
+
+
+def _case_lines(outcome, details=True):
+    tag = "[hidden] " if outcome.hidden else ""
+    name = outcome.title.split(": ", 1)[1]
+    lines = [f"  {'PASS' if outcome.passed else 'FAIL'}  {tag}{name}"]
+    if details and not outcome.passed and outcome.check not in ("crash", "file"):
+        lines.append(_indent(outcome.message(), "        "))
+    return lines
+
+
+def _output_lines(ex):
+    if not ex.output.strip():
+        return []
+    lines = ex.output.rstrip("\n").splitlines()
+    shown = lines[:SHOWN_OUTPUT_LINES]
+    more = "" if ex.output_total <= len(ex.output.encode()) and len(lines) <= SHOWN_OUTPUT_LINES \
+        else f" (first {len(shown)} lines of {ex.output_total} bytes)"
+    return [f"  your code printed{more}:"] + [f"    | {line[:LINE_CHARS]}" for line in shown]
+
+
+def check_table(result) -> str:
+    """PASS/FAIL per public case with hints; one line per exercise; what the hidden cases add."""
+    out = []
+    for ex in result.exercises:
+        out.append(f"{ex.module} ({ex.function}):")
+        for outcome in ex.outcomes:
+            out += _case_lines(outcome, details=not ex.common_failure())
+        if ex.summary():
+            out.append(_indent(ex.summary(), "  => ").replace("\n  => ", "\n     "))
+        out += _output_lines(ex)
+        passed = sum(o.passed for o in ex.outcomes)
+        hidden = result.hidden_counts.get(ex.module)
+        tail = f" — {hidden} hidden cases run at grading" if hidden else ""
+        out.append(f"{ex.module}: {passed}/{len(ex.outcomes)} public cases pass{tail}")
+        out.append("")
+    if not result.isolation.strong:
+        out.append(f"note: {result.isolation.note}")
+    out.append("all public cases pass" if result.passed else
+               "some cases fail: read the hints above, fix, and run the check again")
+    return "\n".join(out)
+
+
+def grade_report(result) -> str:
+    """The grader's report: every case (hidden ones without expected values), scores, reasons."""
+    kind = "public + hidden cases" if result.hidden else "public cases"
+    reference = "solutions/" if result.reference == "live" else "stored public expectations"
+    out = [f"Grading {result.submission} ({kind}; expected values from {reference})",
+           f"isolation: {result.isolation.note}", ""]
+    for ex in result.exercises:
+        out.append(f"{ex.module}: {ex.score}/{ex.max_score} points "
+                   f"({sum(o.passed for o in ex.outcomes)}/{len(ex.outcomes)} cases)")
+        if ex.reason:
+            out.append(f"  0 points: {ex.reason}")
+        else:
+            for outcome in ex.outcomes:
+                out += _case_lines(outcome, details=not ex.common_failure())
+            if ex.summary():
+                out.append(_indent(ex.summary(), "  => ").replace("\n  => ", "\n     "))
+        out += _output_lines(ex)
+        out.append("")
+    out.append(f"Total: {result.score}/{result.max_score} points")
+    return "\n".join(out)
+
+
+def gradescope(result) -> dict:
+    """Gradescope's ``results.json`` (tests with name, score, max_score, output, visibility)
+    plus ``exercises: {module: {score, max_score}}``."""
+    tests = []
+    for ex in result.exercises:
+        for o in ex.outcomes:
+            output = ex.reason if ex.reason else o.message()
+            tests.append({
+                "name": o.title + (" [hidden]" if o.hidden else ""),
+                "score": o.score,
+                "max_score": o.points,
+                "output": output or "passed",
+                "visibility": "after_published" if o.hidden else "visible",
+                "tags": [ex.module],
+            })
+    return {
+        "score": result.score,
+        "max_score": result.max_score,
+        "output": f"{result.score}/{result.max_score} points; isolation: {result.isolation.kind}",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "exercises": {ex.module: {"score": ex.score, "max_score": ex.max_score}
+                      for ex in result.exercises},
+        "extra_data": {"isolation": result.isolation.note, "reference": result.reference,
+                       "hidden_cases": result.hidden},
+    }

@@ -1,0 +1,413 @@
+"""Every verdict, computed in the parent from plain data.
+
+For each call of a case, in this order: did it raise; the returned kind (tensor,
+tuple, ...), dtype, shape and device; then (after the time limit of a timed
+case) the values against the reference with a stated tolerance, or the
+property the case names; then the gradients a case asks for; last, that the
+inputs are unchanged. The first failing check is the verdict, and
+``diagnose`` looks for a known mistake that explains it.
+
+Nothing here trusts the child: outputs are numpy arrays parsed from ``.npy``
+bytes, and comparisons use the parent's own numpy.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+
+from autograder import hints
+from autograder.cases import DEFAULT_TOL
+
+
+@dataclass
+class Failure:
+    check: str           # error, type, dtype, shape, device, time, values, property, gradient, modified input
+    detail: str          # for public cases: what was expected and what came back
+    hidden_detail: str   # for hidden cases: what kind of thing went wrong, never expected values
+    hint: str = None     # a name in hints.HINTS
+
+
+@dataclass
+class Outcome:
+    """The verdict on one case."""
+    case_id: str
+    title: str
+    exercise: str
+    points: int
+    hidden: bool
+    passed: bool
+    check: str = ""
+    detail: str = ""
+    hint: str = ""
+
+    @property
+    def score(self) -> int:
+        return self.points if self.passed else 0
+
+    def message(self) -> str:
+        """One or two lines: what failed (and a hint); empty when passed."""
+        if self.passed:
+            return ""
+        text = f"{self.check}: {self.detail}" if self.detail else self.check
+        return f"{text}\nhint: {self.hint}" if self.hint else text
+
+
+# --- describing what came back --------------------------------------------------------------
+
+def what(desc: dict) -> str:
+    """A returned value in a few words: 'a tuple of 2 items', 'None', 'a Tensor[3, 4] of float32'."""
+    kind = desc.get("kind")
+    if kind == "tensor":
+        name = desc.get("subclass", "Tensor")
+        return f"a {name}{list(desc['shape'])} of {desc['dtype']}"
+    if kind in ("tuple", "list"):
+        return f"a {kind} of {len(desc['items'])} items"
+    if kind == "none":
+        return "None"
+    if kind == "ndarray":
+        return f"a numpy array {list(desc['shape'])} of {desc['dtype']}"
+    if kind == "number":
+        return f"a Python {desc['type']} ({desc['value']!r})"
+    if kind == "one_of":
+        return what(desc["options"][0])
+    return f"an object of type {desc.get('type')} ({desc.get('repr')})"
+
+
+def _shape(desc):
+    return tuple(desc["shape"])
+
+
+# --- structure: kind, dtype, shape, device --------------------------------------------------
+
+def structure(exp: dict, got: dict, where="result"):
+    """The first difference in kind, dtype, shape or device, as a Failure; None if they agree."""
+    if exp["kind"] == "one_of":
+        failures = [structure(o, got, where) for o in exp["options"]]
+        return None if any(f is None for f in failures) else failures[0]
+    if exp["kind"] in ("tuple", "list"):
+        n = len(exp["items"])
+        if got.get("kind") not in ("tuple", "list") or len(got["items"]) != n:
+            return Failure("type", f"{where}: expected a tuple of {n} tensors, got {what(got)}",
+                           f"{where}: expected a tuple of {n} tensors, got {what(got)}")
+        for i, (e, g) in enumerate(zip(exp["items"], got["items"])):
+            failure = structure(e, g, f"{where}[{i}]")
+            if failure:
+                return failure
+        return None
+    if got.get("kind") != "tensor":
+        text = f"{where}: expected a torch.Tensor, got {what(got)}"
+        return Failure("type", text, text)
+    if got.get("subclass"):
+        text = f"{where}: expected a plain torch.Tensor, got a {got['subclass']}"
+        return Failure("type", text, text, "subclass_returned")
+    if got["dtype"] != exp["dtype"]:
+        text = f"{where}: expected dtype {exp['dtype']}, got {got['dtype']}"
+        return Failure("dtype", text, text)
+    if _shape(got) != _shape(exp):
+        return Failure("shape", f"{where}: expected shape {list(exp['shape'])}, got {list(got['shape'])}",
+                       f"{where}: wrong shape (got {list(got['shape'])})")
+    if got["device"] != exp["device"]:
+        text = f"{where}: expected device {exp['device']}, got {got['device']}"
+        return Failure("device", text, text)
+    return None
+
+
+# --- values -----------------------------------------------------------------------------------
+
+def tolerance(dtype: str, override=None):
+    if override is not None:
+        return override
+    return DEFAULT_TOL.get(dtype, (0.0, 0.0))
+
+
+def mismatch(expected: np.ndarray, got: np.ndarray, tol):
+    """Boolean mask of entries that differ beyond `tol` = (atol, rtol); NaN equals NaN only."""
+    if got is None or expected.shape != got.shape:
+        return np.ones(expected.shape, dtype=bool)
+    if expected.dtype.kind in "biu" and got.dtype.kind in "biu":
+        return expected != got
+    e, g = expected.astype(np.float64), got.astype(np.float64)
+    atol, rtol = tol
+    with np.errstate(invalid="ignore"):
+        close = (e == g) | (np.abs(g - e) <= atol + rtol * np.abs(e))
+    return ~(close | (np.isnan(e) & np.isnan(g)))
+
+
+def values(exp: dict, got: dict, tol=None, where="result"):
+    """The first value difference beyond tolerance, as a Failure; None if all agree."""
+    if exp["kind"] == "one_of":
+        failures = [values(o, got, tol, where) for o in exp["options"]]
+        if any(f is None for f in failures):
+            return None
+        if len(failures) == 1:
+            return failures[0]
+        shown = "; ".join(_listing(o.get("array")) for o in exp["options"][:4])
+        return Failure("values", f"{where}: {_listing(got.get('array'))} is none of the "
+                                 f"{len(failures)} valid answers ({shown})",
+                       f"{where}: values differ from every valid answer")
+    if exp["kind"] in ("tuple", "list"):
+        for i, (e, g) in enumerate(zip(exp["items"], got["items"])):
+            failure = values(e, g, tol, f"{where}[{i}]")
+            if failure:
+                return failure
+        return None
+    expected, array = exp["array"], got.get("array")
+    if array is None:
+        return Failure("values", f"{where}: the values did not come back (too large)",
+                       f"{where}: the values did not come back (too large)")
+    t = tolerance(exp["dtype"], tol)
+    bad = mismatch(expected, array, t)
+    if not bad.any():
+        return None
+    first = tuple(int(i) for i in np.argwhere(bad)[0])
+    tol_text = "exact" if expected.dtype.kind in "biu" else f"atol={t[0]:g}, rtol={t[1]:g}"
+    detail = (f"{where}: {int(bad.sum())} of {bad.size} entries differ; first at {list(first)}: "
+              f"expected {_num(expected[first])}, got {_num(array[first])} ({tol_text})")
+    if expected.ndim == 1 and expected.size <= 12 and array.size <= 12:
+        detail = f"{where}: expected {_listing(expected)}, got {_listing(array)} ({tol_text})"
+    return Failure("values", detail, f"{where}: values differ from the expected ones ({tol_text})")
+
+
+def _num(x):
+    return f"{x:.6g}" if isinstance(x, (float, np.floating)) else str(x)
+
+
+def _listing(array):
+    if array is None:
+        return "?"
+    return "[" + ", ".join(_num(x) for x in np.asarray(array).ravel()[:12]) + \
+        (", ...]" if np.asarray(array).size > 12 else "]")
+
+
+def agrees(exp: dict, got: dict, tol=None) -> bool:
+    return structure(exp, got) is None and values(exp, got, tol) is None
+
+
+# --- known mistakes ----------------------------------------------------------------------------
+
+def _leaves(desc):
+    if desc.get("kind") in ("tuple", "list"):
+        return [leaf for item in desc["items"] for leaf in _leaves(item)]
+    if desc.get("kind") == "one_of":
+        return _leaves(desc["options"][0])
+    return [desc]
+
+
+def _tensors(exp, got):
+    """Pairs of (expected tensor, returned tensor) at the same place, when the structure allows."""
+    e, g = _leaves(exp), _leaves(got)
+    return [(a, b) for a, b in zip(e, g) if a.get("kind") == "tensor" and b.get("kind") == "tensor"]
+
+
+def _transposed(exp, got, tol):
+    e = exp["options"][0] if exp["kind"] == "one_of" else exp
+    return (got.get("kind") == "tensor" and e.get("kind") == "tensor" and len(e["shape"]) == 2
+            and _shape(got) == _shape(e)[::-1] and got.get("array") is not None
+            and not mismatch(e["array"].T, got["array"], tolerance(e["dtype"], tol)).any())
+
+
+def _nan_for_empty(exp, got, tol):
+    return any(b.get("array") is not None and a["array"].shape == b["array"].shape
+               and (np.isnan(b["array"].astype(float)) & (a["array"] == 0)).any()
+               for a, b in _tensors(exp, got))
+
+
+def _keep_count(exp, got, tol):
+    return (got.get("kind") in ("tuple", "list") and len(got["items"]) == 2
+            and agrees(exp, got["items"][0], tol))
+
+
+def _ascending(exp, got, tol):
+    options = exp["options"] if exp["kind"] == "one_of" else [exp]
+    return got.get("array") is not None and got.get("kind") == "tensor" and any(
+        o["array"].shape == got["array"].shape and o["array"].size > 1
+        and (o["array"][::-1] == got["array"]).all() for o in options)
+
+
+def _bool_mask(exp, got, tol):
+    return got.get("kind") == "tensor" and got["dtype"] == "bool"
+
+
+def _max_over_anchors(exp, got, tol):
+    pairs = _tensors(exp, got)
+    return bool(pairs) and len(pairs[0][0]["shape"]) == 1 and _shape(pairs[0][1]) != _shape(pairs[0][0])
+
+
+def _grid_sizes_flat(exp, got, tol):
+    pairs = _tensors(exp, got)
+    return len(pairs) == 2 and _shape(pairs[1][1]) == _shape(pairs[1][0])[:1]
+
+
+def _not_scalar(exp, got, tol):
+    pairs = _tensors(exp, got)
+    return bool(pairs) and pairs[0][0]["shape"] == [] and pairs[0][1]["shape"] != [] \
+        and int(np.prod(pairs[0][1]["shape"])) == 1
+
+
+# exercise-specific detectors, used where a case lists their name in `mistakes`
+DETECTORS = {
+    "transposed": _transposed,
+    "nan_for_empty": _nan_for_empty,
+    "keep_count": _keep_count,
+    "ascending": _ascending,
+    "bool_mask": _bool_mask,
+    "max_over_anchors": _max_over_anchors,
+    "grid_sizes_flat": _grid_sizes_flat,
+    "not_scalar": _not_scalar,
+}
+
+
+def _generic(exp, got):
+    """Hints that need no knowledge of the exercise: wrong kind of result, dtype slips, NaN."""
+    kind = got.get("kind")
+    if kind == "none":
+        return "none_returned"
+    if kind == "ndarray":
+        return "numpy_returned"
+    if kind == "list" and exp.get("kind") == "tensor":
+        return "list_returned"
+    for e, g in _tensors(exp, got):
+        if e["dtype"] == "float32" and g["dtype"] == "float64":
+            return "float64_result"
+        if e["dtype"].startswith(("float", "bfloat")) and g["dtype"] != e["dtype"]:
+            return "dtype_changed"
+        if e["dtype"] == "int64" and g["dtype"] in ("int32", "int16", "int8", "uint8"):
+            return "int32_indices"
+    for e, g in _tensors(exp, got):
+        if g.get("array") is not None and g["array"].dtype.kind == "f" and e.get("array") is not None \
+                and e["array"].shape == g["array"].shape \
+                and (np.isnan(g["array"]) & ~np.isnan(e["array"].astype(float))).any():
+            return "nan_result"
+    return None
+
+
+def diagnose(case, expect: dict, got: dict):
+    """The name of the known mistake that explains `got`, or None."""
+    tol = case.tol
+    for name, wrong in expect.get("mistakes", {}).items():
+        if agrees(wrong, got, tol):
+            return name
+    for name in case.mistakes:
+        detector = DETECTORS.get(name)
+        if detector is not None and detector(expect["output"], got, tol):
+            return name
+    return _generic(expect["output"], got)
+
+
+# --- properties: relations between the outputs of a case's calls --------------------------------
+
+def _symmetric(case, expects, results):
+    a, b = results[0]["output"], results[1]["output"]
+    t = tolerance(a["dtype"], case.tol)
+    if a.get("array") is None or b.get("array") is None or a["array"].T.shape != b["array"].shape \
+            or mismatch(a["array"].T, b["array"], t).any():
+        return "jaccard(box_b, box_a) is not jaccard(box_a, box_b).T"
+    return None
+
+
+def _rows_permuted(case, expects, results):
+    perm = np.asarray(case.meta["perm"])
+    a, b = results[0]["output"], results[1]["output"]
+    t = tolerance(a["dtype"], case.tol)
+    if a.get("array") is None or b.get("array") is None or a["array"][perm].shape != b["array"].shape \
+            or mismatch(a["array"][perm], b["array"], t).any():
+        return "reordering the input boxes did not reorder the output rows the same way"
+    return None
+
+
+def _order_invariant(case, expects, results):
+    perm = np.asarray(case.meta["perm"])
+    a, b = results[0]["output"].get("array"), results[1]["output"].get("array")
+    if a is None or b is None or b.size and (b.min() < 0 or b.max() >= perm.size) \
+            or not np.array_equal(perm[b] if b.size else b, a):
+        return "shuffling the input boxes changed which boxes are kept"
+    return None
+
+
+PROPERTIES = {"symmetric": _symmetric, "rows_permuted": _rows_permuted,
+              "order_invariant": _order_invariant}
+
+
+# --- one case ------------------------------------------------------------------------------------
+
+def evaluate(case, expects: list, results: list, seconds: list) -> Outcome:
+    """The verdict on `case` from the reference's `expects` and the child's `results` (per call)."""
+    failure = _first_failure(case, expects, results, seconds)
+    outcome = Outcome(case.id, case.title, case.exercise, case.points, case.hidden, failure is None)
+    if failure is not None:
+        outcome.check = failure.check
+        outcome.detail = failure.hidden_detail if case.hidden else failure.detail
+        outcome.hint = hints.HINTS.get(failure.hint, "") if failure.hint else ""
+    return outcome
+
+
+def _first_failure(case, expects, results, seconds):
+    if len(results) < len(expects) or any(r is None for r in results):
+        return Failure("not run", "the call did not complete", "the call did not complete")
+    for expect, result in zip(expects, results):
+        error = result.get("error")
+        if error and error["type"] == "timeout":
+            text = f"interrupted: {error['message']} (the limit is {case.max_seconds:g} s)"
+            return Failure("time", text, text, "too_slow")
+        if error:
+            text = f"raised {error['type']}: {error['message']}"
+            if error.get("where"):
+                text += f" ({error['where']})"
+            return Failure("error", text, text, hints.for_error(error))
+        failure = structure(expect["output"], result["output"])
+        if failure:
+            failure.hint = failure.hint or diagnose(case, expect, result["output"])
+            return failure
+    if case.max_seconds is not None and any(s is None or s > case.max_seconds for s in seconds):
+        text = f"a call took longer than {case.max_seconds:g} s (measured by the grader)"
+        return Failure("time", text, text, "too_slow")
+    if case.compare == "match":
+        for expect, result in zip(expects, results):
+            failure = values(expect["output"], result["output"], case.tol)
+            if failure:
+                failure.hint = diagnose(case, expect, result["output"])
+                return failure
+    else:
+        problem = PROPERTIES[case.compare](case, expects, results)
+        if problem:
+            return Failure("property", problem, problem)
+    for call, expect, result in zip(case.calls, expects, results):
+        if call.grad is not None:
+            failure = _gradient(case, expect, result)
+            if failure:
+                return failure
+    for expect, result in zip(expects, results):
+        failure = _unmodified(expect["inputs"], result)
+        if failure:
+            return failure
+    return None
+
+
+def _gradient(case, expect, result):
+    if result.get("grad_error"):
+        text = f"gradient: {result['grad_error']}"
+        return Failure("gradient", text, text, "grad_cut")
+    for i, (exp, got) in enumerate(zip(expect["grads"], result["grads"])):
+        where = f"gradient of argument {case.calls[0].grad['wrt'][i] + 1}"
+        if got.get("kind") == "none":
+            text = f"{where}: none reached the input"
+            return Failure("gradient", text, text, "grad_cut")
+        failure = structure(exp, got, where) or values(exp, got, case.tol, where)
+        if failure:
+            failure.check = "gradient"
+            if got.get("array") is not None and got["array"].ndim == 2 and \
+                    np.any(got["array"][:, 0] != 0) and "grad_background" in case.mistakes:
+                failure.hint = "grad_background"
+            return failure
+    return None
+
+
+def _unmodified(originals, result):
+    """The inputs after the call against their values before it (bit for bit, NaN equal to NaN)."""
+    for i, (original, after) in enumerate(zip(originals, result.get("inputs_after") or [])):
+        if original is None:
+            continue
+        if after is None or after.get("array") is None or list(after["shape"]) != list(original.shape) \
+                or mismatch(original, after["array"], (0.0, 0.0)).any():
+            text = f"argument {i + 1} was modified by the call"
+            return Failure("modified input", text, text, "modified_input")
+    return None

@@ -1,0 +1,200 @@
+"""`ssd-course release OUT`: write the student copy of the course.
+
+The copy holds what a student works with and nothing a student must not see:
+
+    README.md          for students: set-up in one command, lessons, how to check
+    pyproject.toml     the same package definition (it finds the packages that exist)
+    environment.yml    for conda users
+    lessons/           the notebooks, as they are
+    ssd_course/        the package, with the exercises as stubs (regenerated from solutions/)
+    autograder/        the public cases only, with their expected values stored as data
+                       (autograder/cases/public_expected.{json,npz}), never solution code
+
+Left out: solutions/, autograder/hidden/ (hidden cases and the code of known
+mistakes), tests/, the Makefile's instructor targets. Before it finishes, the
+release reads every file it wrote and refuses to stand if a line of solution
+code or a hidden case's name or definition appears anywhere (``leaks``).
+"""
+import json
+import shutil
+import time
+from pathlib import Path
+
+from ssd_course import registry
+from ssd_course.impl import repo_root, solutions_dir
+from ssd_course.stubs import BEGIN, END, HINT, expected_stubs
+
+SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.egg-info")
+MIN_LINE = 20  # shorter code lines ("k = len(sizes)") are too common to call a leak
+
+STUDENT_README = """\
+# ssd-course: build a Single Shot Detector with fastai v2
+
+Your copy of the course. You work through the numbered notebooks in `lessons/`
+and write six functions of the detector in `ssd_course/exercises/`; your
+finished code then trains the real multi-grid model.
+
+## Set up (once)
+
+```sh
+python -m venv .venv && .venv/bin/pip install -e .
+```
+
+(Python 3.10 or newer; conda users: `conda env create -f environment.yml`.)
+Then start Jupyter on the lessons: `.venv/bin/pip install jupyter && .venv/bin/jupyter lab lessons/`.
+
+## The exercises
+
+| lesson | file in `ssd_course/exercises/` | function |
+| --- | --- | --- |
+{table}
+
+Each stub's docstring is its contract (shapes, box formats, units). Write your
+code between the `BEGIN EXERCISE` / `END EXERCISE` markers.
+
+## Check your work
+
+In a notebook: `from ssd_course import check; check("jaccard")`. In a shell,
+from this folder: `.venv/bin/ssd-course check` (all six) or
+`.venv/bin/ssd-course check jaccard nms`. Each public case prints PASS or FAIL,
+with a hint when the failure looks like a known mistake; the last line of each
+exercise says how many public cases pass and how many hidden cases run at
+grading. The check exits non-zero while a case fails. With pytest installed
+(`.venv/bin/pip install pytest`), `.venv/bin/python -m pytest autograder/` runs
+the same cases as pytest tests.
+
+Your code runs in a separate, sandboxed process with a time and memory limit:
+an infinite loop or a crash in one exercise is reported in one line and never
+affects the others.
+"""
+
+
+def _student_readme() -> str:
+    table = "\n".join(f"| {e.lesson} | `{e.module}.py` | `{e.function}` |" for e in registry.EXERCISES)
+    return STUDENT_README.format(table=table)
+
+
+def _pyproject(text: str) -> str:
+    # The stored expectations of the public cases are .npz files: ship them with the package.
+    line = '"*" = ["*.json", "*.md"]'
+    return text.replace(line, '"*" = ["*.json", "*.md", "*.npz"]') if line in text else text
+
+
+def write_release(out: Path, force: bool = False) -> list:
+    """Write the student copy into `out`; returns notes for the user (one line each).
+
+    Raises:
+        FileExistsError: `out` exists and is not empty, and `force` is not set.
+        RuntimeError: the copy would contain solution code or hidden cases.
+    """
+    from autograder import cases, reference
+
+    root, out, notes = repo_root(), Path(out), []
+    if solutions_dir() is None:
+        raise RuntimeError("no solutions/ here: a release is made from the instructor's repository")
+    if out.exists() and any(out.iterdir()):
+        if not force:
+            raise FileExistsError(f"{out} is not empty: choose an empty folder, or pass --force "
+                                  "(the old contents are moved aside, not deleted)")
+        aside = out.with_name(f"{out.name}.old-{time.strftime('%Y%m%d-%H%M%S')}")
+        out.rename(aside)
+        notes.append(f"moved the old {out} to {aside}")
+    out.mkdir(parents=True, exist_ok=True)
+
+    (out / "README.md").write_text(_student_readme())
+    (out / "pyproject.toml").write_text(_pyproject((root / "pyproject.toml").read_text()))
+    shutil.copyfile(root / "environment.yml", out / "environment.yml")
+    if (root / "lessons").is_dir():
+        shutil.copytree(root / "lessons", out / "lessons", ignore=SKIP)
+    shutil.copytree(root / "ssd_course", out / "ssd_course", ignore=SKIP)
+    for rel, text in expected_stubs().items():
+        (out / rel).write_text(text)
+    shutil.copytree(root / "autograder", out / "autograder",
+                    ignore=shutil.ignore_patterns("hidden", "__pycache__", "*.pyc",
+                                                  "public_expected.*", "hidden_counts.json"))
+    public = [c for e in registry.EXERCISES for c in cases.public_cases(e.module)]
+    count = reference.freeze(public, reference.Live(solutions_dir()),
+                             out / "autograder" / "cases" / "public_expected")
+    hidden_counts = {e.module: len(cases.hidden_cases(e.module)) for e in registry.EXERCISES}
+    (out / "autograder" / "cases" / "hidden_counts.json").write_text(json.dumps(hidden_counts))
+    problems = leaks(out)
+    if problems:
+        shutil.rmtree(out)  # never leave a copy behind that someone could hand out
+        raise RuntimeError("the release would leak grader material; nothing is safe to hand out:\n  "
+                           + "\n  ".join(problems[:20]))
+    notes.append(f"wrote the student copy to {out}: {count} public cases with stored expected "
+                 f"values, {sum(hidden_counts.values())} hidden cases left out, no solution code")
+    return notes
+
+
+# --- what must never reach students ----------------------------------------------------------
+
+def solution_lines() -> set:
+    """Code lines of the solution regions of solutions/ (hints, comments and any line the
+    stubs show on purpose, e.g. inside a hint, excluded)."""
+    lines, stubs = set(), "\n".join(expected_stubs().values())
+    for ex in registry.EXERCISES:
+        inside = False
+        for line in (solutions_dir() / f"{ex.module}.py").read_text().splitlines():
+            if BEGIN.match(line):
+                inside = True
+            elif END.match(line):
+                inside = False
+            elif inside and not HINT.match(line):
+                code = line.split("#", 1)[0].strip()
+                if len(code) >= MIN_LINE and code not in stubs:
+                    lines.add(code)
+    return lines
+
+
+def hidden_material() -> set:
+    """Names of the hidden cases, and the code lines of autograder/hidden/ that appear nowhere
+    else in the autograder (shared helper calls are public anyway)."""
+    from autograder import cases
+
+    material = {c.name for e in registry.EXERCISES for c in cases.hidden_cases(e.module)}
+    package = Path(cases.__file__).resolve().parent.parent
+    public = "\n".join(p.read_text() for p in package.rglob("*.py") if "hidden" not in p.parts)
+    for path in (package / "hidden").glob("*.py"):
+        for line in path.read_text().splitlines():
+            code = line.split("#", 1)[0].strip()
+            if len(code) >= MIN_LINE and not code.startswith(("from ", "import ", '"""')) \
+                    and code not in public:
+                material.add(code)
+    return material
+
+
+def leaks(out: Path) -> list:
+    """Files under `out` holding a solution code line or hidden-case material: 'path: line'."""
+    needles = solution_lines() | hidden_material()
+    found = []
+    for path in sorted(p for p in Path(out).rglob("*") if p.is_file()):
+        try:
+            text = path.read_text()
+        except (UnicodeDecodeError, OSError):
+            continue  # binary files (.npz arrays, images) hold numbers, not code
+        for needle in needles:
+            if needle in text:
+                found.append(f"{path.relative_to(out)}: {needle[:70]}")
+    return found
+
+
+# --- command line -------------------------------------------------------------------------------
+
+def add_arguments(parser) -> None:
+    parser.add_argument("out", type=Path, metavar="OUT", help="an empty (or new) folder")
+    parser.add_argument("--force", action="store_true",
+                        help="OUT is not empty: move its contents aside (to OUT.old-TIME) and write anew")
+
+
+def run(args) -> int:
+    try:
+        notes = write_release(args.out, force=args.force)
+    except (FileExistsError, RuntimeError) as exc:
+        print(f"release: {exc}")
+        return 1
+    for note in notes:
+        print(note)
+    print(f"next: cd {args.out} && python -m venv .venv && .venv/bin/pip install -e . && "
+          ".venv/bin/ssd-course check")
+    return 0

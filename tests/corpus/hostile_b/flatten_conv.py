@@ -1,0 +1,3 @@
+def flatten_conv(x, k):
+    while True:
+        pass

@@ -1,0 +1,1 @@
+raise RuntimeError("a shadowing torch.py was imported instead of the real library")

@@ -1,0 +1,216 @@
+"""The autograder (issue 4): grading, reports, commands, pytest plugin, isolation.
+
+The corpus of made-up submissions is graded in test_autograder_corpus.py and
+the student release in test_autograder_release.py.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from autograder import api, cases, hints, reference, verdict
+from autograder.bench import grade_line, solutions_submission
+from corpus.build import make_submission, stubs_submission
+from ssd_course import check, impl, registry
+
+CLI = [sys.executable, "-m", "ssd_course"]
+N_CASES = len(cases.collect(hidden=True))
+
+
+def run_cli(*args, cwd=None, timeout=300):
+    return subprocess.run(CLI + [str(a) for a in args], capture_output=True, text=True, cwd=cwd,
+                          timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def solutions_copy(tmp_path_factory):
+    return solutions_submission(tmp_path_factory.mktemp("solutions"))
+
+
+@pytest.fixture(scope="module")
+def solutions_graded(solutions_copy):
+    return api.grade(solutions_copy)
+
+
+# --- the cases themselves ------------------------------------------------------------------
+
+def test_every_exercise_has_public_and_hidden_cases_and_public_is_a_strict_subset():
+    for ex in registry.EXERCISES:
+        public, hidden = cases.public_cases(ex.module), cases.hidden_cases(ex.module)
+        assert len(public) >= 6 and len(hidden) >= 6, ex.module
+        assert not {c.id for c in public} & {c.id for c in hidden}
+        assert all(c.points >= 1 and c.name and c.calls for c in public + hidden)
+    everything = cases.collect(hidden=True)
+    public_only = cases.collect(hidden=False)
+    assert {c.id for c in public_only} < {c.id for c in everything}
+    assert len({c.id for c in everything}) == len(everything) == N_CASES
+
+
+def test_every_mistake_a_case_names_can_be_recognised_and_explained():
+    from autograder.hidden import variants
+
+    for case in cases.collect(hidden=True):
+        for name in case.mistakes:
+            known = name in variants.VARIANTS[case.exercise] or name in verdict.DETECTORS \
+                or name in {n for _, n in hints.ERROR_PATTERNS} or name == "grad_background" \
+                or name == "grad_cut"
+            assert known and name in hints.HINTS, (case.id, name)
+
+
+def test_the_child_receives_inputs_only_never_expected_values():
+    ref = reference.Live(impl.solutions_dir())
+    case = next(c for c in cases.public_cases("jaccard") if "2 x 3" in c.name)
+    job = json.dumps(case.job())
+    assert set(case.job()) == {"id", "calls"}
+    assert all(set(call) == {"args", "kwargs", "grad", "time_limit"} for call in case.job()["calls"])
+    expected = ref.expect(case)[0]["output"]["array"]
+    assert abs(expected[0, 0] - 1 / 7) < 1e-6                 # the 1/7 of the hand-made case...
+    assert "0.1428" not in job and "0.25" not in job          # ...never reaches the child
+
+
+def test_solutions_agree_with_torchvision_wherever_a_case_uses_it():
+    ref = reference.Live(impl.solutions_dir())
+    tv_cases = [c for c in cases.collect(hidden=True) if c.reference == "torchvision"]
+    assert {c.exercise for c in tv_cases} == {"jaccard", "focal_loss", "nms"}
+    for case in tv_cases:
+        solution = ref.function(case.exercise, "solutions")
+        for call, expect in zip(case.calls, ref.expect(case)):
+            mine = reference.describe_value(ref._call(solution, call, case)[0])
+            assert verdict.agrees(expect["output"], mine, case.tol), case.id
+
+
+# --- grading ------------------------------------------------------------------------------------
+
+def test_solutions_graded_as_a_submission_get_full_marks(solutions_graded):
+    result = solutions_graded
+    assert result.score == result.max_score > 0 and result.passed
+    assert len(result.outcomes) == N_CASES and result.hidden and result.reference == "live"
+    assert result.isolation.kind == "bubblewrap"
+    assert "Total: {0}/{0} points".format(result.max_score) in result.report()
+
+
+def test_the_gradescope_json_has_the_documented_fields(solutions_graded):
+    data = json.loads(json.dumps(solutions_graded.gradescope()))
+    assert data["score"] == data["max_score"] == solutions_graded.max_score
+    assert set(data["exercises"]) == {e.module for e in registry.EXERCISES}
+    assert sum(e["max_score"] for e in data["exercises"].values()) == data["max_score"]
+    assert len(data["tests"]) == N_CASES
+    for test in data["tests"]:
+        assert set(test) >= {"name", "score", "max_score", "output", "visibility"}
+        assert test["visibility"] == ("after_published" if test["name"].endswith("[hidden]") else "visible")
+
+
+def test_the_stubs_get_zero_and_one_line_per_exercise(tmp_path):
+    result = api.grade(stubs_submission(tmp_path))
+    assert result.score == 0 and result.max_score > 0
+    for ex in result.exercises:
+        assert ex.summary().startswith("every case raised NotImplementedError: Exercise "), ex.summary()
+        assert hints.HINTS["not_implemented"] in ex.summary()
+
+
+def test_grading_is_deterministic(tmp_path):
+    root = make_submission("mistakes_b", tmp_path)
+    runs = [api.grade(root) for _ in range(3)]
+    assert runs[0].verdicts() == runs[1].verdicts() == runs[2].verdicts()
+    assert runs[0].report() == runs[1].report() == runs[2].report()
+    assert runs[0].gradescope() == runs[1].gradescope() == runs[2].gradescope()
+    assert 0 < runs[0].score < runs[0].max_score
+
+
+def test_a_missing_file_scores_zero_and_never_falls_back_to_an_installed_copy(tmp_path):
+    root = solutions_submission(tmp_path)
+    (root / "ssd_course" / "exercises" / "nms.py").unlink()
+    (root / "ssd_course" / "exercises" / "jaccard.py").unlink()
+    (root / "ssd_course" / "exercises" / "jaccard.py").symlink_to(impl.solutions_dir() / "jaccard.py")
+    result = api.grade(root, ["nms", "jaccard"])
+    reasons = {e.module: e.reason for e in result.exercises}
+    assert reasons == {"jaccard": "ssd_course/exercises/jaccard.py is a symbolic link: submit the file itself",
+                       "nms": "file not found: ssd_course/exercises/nms.py"}
+    assert result.score == 0
+
+
+def test_a_child_that_kills_the_grading_process_costs_only_its_own_exercise(tmp_path):
+    root = solutions_submission(tmp_path)
+    (root / "ssd_course" / "exercises" / "nms.py").write_text(
+        "import os, signal\n\ndef nms(boxes, scores, overlap=0.5, top_k=100):\n"
+        "    os.kill(os.getppid(), signal.SIGKILL)\n")
+    result = api.grade(root, ["jaccard", "nms"])
+    ex = {e.module: e for e in result.exercises}
+    assert ex["jaccard"].score == ex["jaccard"].max_score
+    assert ex["nms"].score == 0 and ex["nms"].reason.startswith("the grading process was stopped")
+
+
+def test_weaker_isolation_still_grades_says_so_and_leaves_no_process(tmp_path):
+    marker = f"ssd-course-fallback-marker-{os.getpid()}"
+    root = make_submission("hostile_c", tmp_path, {"MARKER": marker})
+    result = api.grade(root, ["matching", "nms"], isolation="process")
+    assert result.score == result.max_score            # torch.py / numpy.py shadows did nothing
+    assert result.isolation.kind == "process" and "weaker isolation" in result.report()
+    leftover = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                leftover += [pid] if marker.encode() in f.read() else []
+        except OSError:
+            pass
+    assert leftover == []
+
+
+# --- the commands, the notebook call, pytest ---------------------------------------------------
+
+def test_check_in_a_notebook_returns_a_bool_and_writes_nothing_to_stderr(solutions_copy, tmp_path,
+                                                                         capfd):
+    assert check("nms", submission=solutions_copy) is True
+    out, err = capfd.readouterr()
+    assert err == ""
+    assert "nms: 7/7 public cases pass — 10 hidden cases run at grading" in out
+    assert check("make_anchors", submission=stubs_submission(tmp_path)) is False
+    out, err = capfd.readouterr()
+    assert err == "" and "anchors: 0/6 public cases pass — 6 hidden cases run at grading" in out
+
+
+def test_ssd_course_check_exits_nonzero_while_a_case_fails(solutions_copy, tmp_path):
+    ok = run_cli("check", "jaccard", cwd=solutions_copy)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "jaccard: 10/10 public cases pass — 10 hidden cases run at grading" in ok.stdout
+    assert re.search(r"^  PASS  identical boxes have IoU 1$", ok.stdout, re.M)
+    stubs = run_cli("check", "matching", cwd=stubs_submission(tmp_path))
+    assert stubs.returncode == 1 and "matching: 0/6 public cases pass" in stubs.stdout
+
+
+def test_ssd_course_grade_writes_the_report_and_results_json(tmp_path):
+    root = make_submission("mistakes_a", tmp_path / "sub")
+    out = run_cli("grade", root, "--exercise", "jaccard", "--exercise", "nms",
+                  "--json", tmp_path / "out" / "results.json")
+    assert out.returncode == 0, out.stderr       # grading completed: 0, whatever the score
+    assert "jaccard:" in out.stdout and "nms:" in out.stdout and "flatten_conv:" not in out.stdout
+    assert hints.HINTS["transposed"] in out.stdout
+    data = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert set(data["exercises"]) == {"jaccard", "nms"} and 0 < data["score"] < data["max_score"]
+    missing = run_cli("grade", tmp_path / "nowhere")
+    assert missing.returncode == 2 and "submission folder not found" in missing.stderr
+
+
+def test_pytest_on_the_autograder_runs_the_same_grading(tmp_path):
+    root = make_submission("mistakes_a", tmp_path)
+    result = api.grade(root, ["jaccard", "matching"])
+    failed = sum(not o.passed for o in result.outcomes)
+    out = subprocess.run([sys.executable, "-m", "pytest", str(impl.repo_root() / "autograder"),
+                          "--submission", str(root), "--exercise", "jaccard", "--exercise", "matching",
+                          "-q", "-p", "no:cacheprovider", "-rf"],
+                         capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert out.returncode == 1, out.stdout[-2000:]
+    assert f"{failed} failed, {len(result.outcomes) - failed} passed" in out.stdout
+    assert "test_case[jaccard: a 2 x 3 case gives a [2, 3] result" in out.stdout
+    assert hints.HINTS["transposed"] in out.stdout
+
+
+def test_grade_line_reports_both_timings():
+    line = grade_line()
+    assert re.fullmatch(rf"grade: full grading of solutions/ \(6 exercises, {N_CASES} cases incl\. "
+                        r"hidden, (\d+)/\1 points\) \d+\.\d s wall with expected values computed "
+                        r"\(grader's own work \d+\.\d s\), \d+\.\d s with them cached \(\d+\.\d s\) "
+                        r"\[bubblewrap isolation\]", line), line

@@ -1,0 +1,474 @@
+"""nbgrader, end to end (issue 6): build the course, release it, grade three students, give feedback.
+
+The module fixture runs the real nbgrader commands once (about two minutes on
+two cores): `ssd-course nbgrader`, `generate_assignment` for every graded
+lesson, three submissions made from the release, `autograde` per lesson for
+all three (each student's share timed from nbgrader's log, printed),
+`generate_feedback`. The tests then read the gradebook,
+the autograded notebooks, the feedback and the release.
+
+    solved  every exercise: the reference solution; jaccard.py imports fastai first,
+            whose import warns on stderr
+    stubs   the release untouched, plus cheats: a cell that replaces the grading
+            function, an autograder/ package of its own beside the notebook
+    half    flatten_conv, anchors and focal_loss solved; jaccard without the empty-box
+            guard (some cases fail); matching left as the stub; nms.py not submitted
+"""
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import nbgrader_cell, nbgrader_preprocessors as pre
+from ssd_course import nbgrader_course, registry, stubs
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+LESSONS = ROOT / "lessons"
+STUDENTS = ("solved", "stubs", "half")
+POINTS = nbgrader_course.POINTS
+FASTAI_IMPORT = "from fastai.vision.all import *  # noqa: F401,F403  (warns on stderr when imported)\n"
+CHEAT_CELL = ("import autograder.nbgrader_cell as grader\n"
+              "grader.score = lambda *args, **kwargs: 10.0\n")
+FAKE_GRADER = "def score(*args, **kwargs):\n    return 10.0\n"
+
+
+def run(cmd, cwd, timeout=600, env=None):
+    """Run a command of the venv; fail the test with its output if it fails."""
+    proc = subprocess.run([str(BIN / cmd[0]), *cmd[1:]], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env=env)
+    assert proc.returncode == 0, (f"{' '.join(cmd)} exited {proc.returncode}:\n"
+                                  f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
+    return proc
+
+
+def solution(module):
+    return (ROOT / "solutions" / f"{module}.py").read_text()
+
+
+def buggy_jaccard():
+    """The reference jaccard without its guard: 0/0 gives NaN for two empty boxes."""
+    text = solution("jaccard")
+    guarded = "return inter / union.clamp(min=torch.finfo(union.dtype).tiny)"
+    assert guarded in text
+    return text.replace(guarded, "return inter / union")
+
+
+def write_submission(course: Path, student: str, assignment: str, modules: list) -> None:
+    """submitted/<student>/<assignment>/: the release, then the student's changes."""
+    folder = course / "submitted" / student / assignment
+    shutil.copytree(course / "release" / assignment, folder)
+    for path in folder.rglob("*"):
+        path.chmod(0o644 if path.is_file() else 0o755)   # nbgrader releases files read-only
+    if student == "solved":
+        for module in modules:
+            text = solution(module)
+            (folder / f"{module}.py").write_text(FASTAI_IMPORT + text if module == "jaccard" else text)
+    elif student == "stubs":
+        (folder / "autograder").mkdir()
+        (folder / "autograder" / "__init__.py").write_text("")
+        (folder / "autograder" / "nbgrader_cell.py").write_text(FAKE_GRADER)
+        notebook = folder / f"{assignment}.ipynb"
+        nb = nbformat.read(notebook, as_version=4)
+        first_graded = next(i for i, c in enumerate(nb.cells) if "score(" in c.source
+                            and c.metadata.get("nbgrader", {}).get("grade"))
+        nb.cells.insert(first_graded, nbformat.v4.new_code_cell(CHEAT_CELL))
+        nbformat.write(nb, notebook)
+    elif student == "half":
+        for module in modules:
+            if module in ("flatten_conv", "anchors", "focal_loss"):
+                (folder / f"{module}.py").write_text(solution(module))
+            elif module == "jaccard":
+                (folder / "jaccard.py").write_text(buggy_jaccard())
+            elif module == "nms":
+                (folder / "nms.py").unlink()
+
+
+def autograde(course: Path, name: str, env: dict):
+    """`nbgrader autograde NAME` for every student at once, timed from nbgrader's log.
+
+    Returns:
+        (float, dict): seconds from the command's start to its first student (nbgrader's
+        start-up), and {student: seconds from that student's first log line to the next's}.
+    """
+    start = time.time()
+    proc = run(["nbgrader", "autograde", name, "--Application.log_format=%(created)f|%(message)s"],
+               cwd=course, env=env)
+    end = time.time()
+    first = {}
+    for line in (proc.stdout + proc.stderr).splitlines():
+        match = re.match(rf"(\d+\.\d+)\|.*/(?:submitted|autograded)/([^/]+)/{name}/", line)
+        if match:
+            first.setdefault(match[2], float(match[1]))
+    order = sorted(first, key=first.get)
+    assert sorted(order) == sorted(STUDENTS), proc.stderr[-3000:]
+    bounds = [first[s] for s in order] + [end]
+    return first[order[0]] - start, {s: bounds[i + 1] - bounds[i] for i, s in enumerate(order)}
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    """A course graded end to end: {"path", "assignments", "seconds" per (student, lesson), "startup" per lesson}."""
+    start = time.perf_counter()
+    path = tmp_path_factory.mktemp("nbgrader") / "course"
+    run(["ssd-course", "nbgrader", str(path), "--lessons", str(LESSONS)], cwd=ROOT)
+    assignments = nbgrader_course.graded_lessons(LESSONS)
+    run(["nbgrader", "generate_assignment", "*"], cwd=path)
+    for student in STUDENTS:
+        for name, (_, exercises) in assignments.items():
+            write_submission(path, student, name, [ex.module for ex in exercises])
+    phases = {"build + generate_assignment": time.perf_counter() - start}
+    # A user-level `python3` kernel that cannot start: autograde must use its own Python anyway.
+    broken = path.parent / "jupyter" / "kernels" / "python3"
+    broken.mkdir(parents=True)
+    (broken / "kernel.json").write_text(json.dumps({"argv": ["false", "{connection_file}"],
+                                                    "display_name": "broken", "language": "python"}))
+    env = dict(os.environ, JUPYTER_PATH=str(broken.parent.parent))
+    seconds, startup = {}, {}
+    for name in assignments:
+        startup[name], per_student = autograde(path, name, env)
+        for student in STUDENTS:
+            seconds[student, name] = per_student[student]
+        print(f"autograde {name:<16} start-up {startup[name]:4.1f} s, then "
+              + ", ".join(f"{s} {per_student[s]:.1f} s" for s in STUDENTS))
+    phases["autograde"] = sum(seconds.values()) + sum(startup.values())
+    feedback_start = time.perf_counter()
+    run(["nbgrader", "generate_feedback", "*"], cwd=path)
+    phases["generate_feedback"] = time.perf_counter() - feedback_start
+    print("nbgrader end to end:", ", ".join(f"{k} {v:.1f} s" for k, v in phases.items()))
+    return {"path": path, "assignments": {n: [e.module for e in exs] for n, (_, exs) in assignments.items()},
+            "seconds": seconds, "startup": startup}
+
+
+def gradebook(course):
+    from nbgrader.api import Gradebook
+    return Gradebook(f"sqlite:///{course['path'] / 'gradebook.db'}", course_id=nbgrader_course.COURSE_ID)
+
+
+def cell_scores(course, student, assignment):
+    """{grade_id: (auto_score, max_score)} of one student's graded cells."""
+    with gradebook(course) as gb:
+        nb = gb.find_submission_notebook(assignment, assignment, student)
+        return {g.name: (g.auto_score, g.max_score) for g in nb.grades}
+
+
+def autograded_notebook(course, student, assignment):
+    path = course["path"] / "autograded" / student / assignment / f"{assignment}.ipynb"
+    return nbformat.read(path, as_version=4)
+
+
+def graded_outputs(nb, module):
+    cell = next(c for c in nb.cells if pre.graded_cell_module(c) == module)
+    return cell.outputs
+
+
+# --- the course as built ---------------------------------------------------------------------
+
+def test_every_exercise_has_a_graded_cell_and_a_stub(course):
+    path = course["path"]
+    assert sorted(m for ms in course["assignments"].values() for m in ms) == \
+        sorted(e.module for e in registry.EXERCISES)
+    expected = stubs.expected_stubs()
+    for name, modules in course["assignments"].items():
+        nb = nbformat.read(path / "source" / name / f"{name}.ipynb", as_version=4)
+        graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+        assert [pre.graded_cell_module(c) for c in graded] == modules
+        for cell in graded:
+            meta = cell.metadata.nbgrader
+            assert meta["locked"] and meta["points"] == POINTS and cell.source.count("\n") == 0
+            assert cell.metadata.editable is False and cell.metadata.deletable is False
+        for module in modules:
+            stub = (path / "source" / name / f"{module}.py").read_text()
+            assert "raise NotImplementedError(" in stub and f"{module}.py, in this assignment's folder" in stub
+            # the same code as the course's stub: only the wording of two messages differs
+            code = [l for l in stub.splitlines() if not l.lstrip().startswith(("#", '"Exercise'))]
+            ref = [l for l in expected[registry.get(module).path].splitlines()
+                   if not l.lstrip().startswith(("#", '"Exercise'))]
+            assert code == ref
+
+
+def test_config_excludes_every_exercise_file_from_overwriting(course):
+    text = (course["path"] / "nbgrader_config.py").read_text()
+    exclude = eval(re.search(r"^c\.Autograde\.exclude_overwriting = (.*)$", text, re.M).group(1))
+    assert exclude == {n: [f"{m}.py" for m in ms] for n, ms in course["assignments"].items()}
+    assert "c.Execute.timeout = 120" in text and "RunOnlyGradedCells" in text
+    assert 'c.FileNameCollectorPlugin.valid_ext = [".ipynb", ".py"]' in text   # zip_collect takes the .py files
+
+
+def solution_code_lines():
+    """Every non-blank line the stubs blank out (read here independently of the builder)."""
+    lines = set()
+    for ex in registry.EXERCISES:
+        inside = False
+        for line in (ROOT / "solutions" / f"{ex.module}.py").read_text().splitlines():
+            if "# ==== BEGIN EXERCISE" in line:
+                inside = True
+            elif "# ==== END EXERCISE" in line:
+                inside = False
+            elif inside and line.strip() and not line.strip().startswith("# HINT:"):
+                lines.add(line.strip())
+    return lines
+
+
+def test_no_line_of_solution_code_in_the_release(course):
+    secret = solution_code_lines()
+    assert len(secret) > 40
+    files = [p for p in (course["path"] / "release").rglob("*") if p.is_file()]
+    assert len(files) == len(course["assignments"]) + len(registry.EXERCISES)
+    for path in files:
+        if path.suffix == ".ipynb":
+            text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells)
+        else:
+            text = path.read_text()
+        leaked = secret & {l.strip() for l in text.splitlines()}
+        assert not leaked, f"{path.relative_to(course['path'])} holds solution code: {sorted(leaked)[:3]}"
+
+
+# --- grades --------------------------------------------------------------------------------------
+
+def test_gradebook_full_zero_and_between(course):
+    total = {}
+    with gradebook(course) as gb:
+        for student in STUDENTS:
+            subs = [gb.find_submission(name, student) for name in course["assignments"]]
+            total[student] = (sum(s.score for s in subs), sum(s.max_score for s in subs))
+    max_score = POINTS * len(registry.EXERCISES)
+    print("gradebook totals:", total)
+    assert total["solved"] == (max_score, max_score)
+    assert total["stubs"] == (0, max_score)
+    assert 0 < total["half"][0] < max_score
+
+
+def test_partial_credit_inside_one_cell(course):
+    name = next(n for n, ms in course["assignments"].items() if "jaccard" in ms)
+    scores = cell_scores(course, "half", name)
+    jaccard, _ = scores["grade_jaccard"]
+    assert 0 < jaccard < POINTS, scores
+    assert scores["grade_matching"] == (0, POINTS)
+    nb = autograded_notebook(course, "half", name)
+    text = "".join(o.get("text", "") for o in graded_outputs(nb, "jaccard"))
+    assert "FAIL" in text and "PASS" in text
+    value = [o for o in graded_outputs(nb, "jaccard") if o.output_type == "execute_result"]
+    assert float(value[0].data["text/plain"]) == jaccard
+
+
+def test_missing_exercise_file_scores_zero_with_a_message(course):
+    name = next(n for n, ms in course["assignments"].items() if "nms" in ms)
+    assert cell_scores(course, "half", name)["grade_nms"] == (0, POINTS)
+    assert not (course["path"] / "autograded" / "half" / name / "nms.py").exists()
+    text = "".join(o.get("text", "") for o in graded_outputs(autograded_notebook(course, "half", name), "nms"))
+    assert "0 points: nms.py is not in the submitted folder" in text
+
+
+def test_fastai_import_in_a_submission_costs_nothing(course):
+    name = next(n for n, ms in course["assignments"].items() if "jaccard" in ms)
+    assert (course["path"] / "autograded" / "solved" / name / "jaccard.py").read_text().startswith(FASTAI_IMPORT)
+    assert cell_scores(course, "solved", name)["grade_jaccard"] == (POINTS, POINTS)
+    outputs = graded_outputs(autograded_notebook(course, "solved", name), "jaccard")
+    assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"]
+    # the warning did happen: the report shows it among what the student's code printed
+    assert "FutureWarning" in "".join(o.get("text", "") for o in outputs)
+    assert not [o for o in outputs if o.output_type == "error"]
+
+
+def test_student_cells_and_shadowing_files_do_not_reach_the_grader(course):
+    for name in course["assignments"]:
+        folder = course["path"] / "autograded" / "stubs" / name
+        assert (course["path"] / "submitted" / "stubs" / name / "autograder").is_dir()
+        assert not (folder / "autograder").exists()
+        nb = autograded_notebook(course, "stubs", name)
+        cheat = [c for c in nb.cells if "grader.score = lambda" in c.source]
+        assert len(cheat) == 1 and cheat[0].source.startswith(pre.NOT_RUN) and cheat[0].outputs == []
+        # every code cell that ran is a graded cell, and every graded cell ran
+        ran = [c for c in nb.cells if c.cell_type == "code" and c.outputs]
+        assert [pre.graded_cell_module(c) for c in ran] == course["assignments"][name]
+        assert all(s == (0, POINTS) for s in cell_scores(course, "stubs", name).values())
+
+
+def test_autograde_time_per_student_and_lesson(course):
+    """Printed, not asserted: one student and one lesson = nbgrader's start-up + that student's notebook."""
+    alone = {key: course["startup"][key[1]] + sec for key, sec in course["seconds"].items()}
+    assert len(alone) == len(STUDENTS) * len(course["assignments"])
+    worst = max(alone, key=alone.get)
+    print(f"autograde, one student and one lesson (start-up + notebook): median "
+          f"{sorted(alone.values())[len(alone) // 2]:.1f} s, slowest {alone[worst]:.1f} s "
+          f"({worst[1]}, {worst[0]}); goal < 20 s on 2 cores")
+
+
+# --- feedback ------------------------------------------------------------------------------------
+
+def feedback_text(course, student, name):
+    """The text of the feedback page's cells and outputs (no style sheets, no markup)."""
+    page = (course["path"] / "feedback" / student / name / f"{name}.html").read_text()
+    page = re.sub(r"<(style|script)\b.*?</\1>", "", page, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
+def test_feedback_shows_the_check_table_and_hides_hidden_values(course):
+    name = next(n for n, ms in course["assignments"].items() if "jaccard" in ms)
+    text = feedback_text(course, "half", name)
+    # the table of `ssd-course check`, with the hint for the known mistake (NaN for empty boxes)
+    assert "jaccard (jaccard):" in text and "  PASS  identical boxes" in text
+    assert re.search(r"FAIL  empty boxes.*\n.*expected 0, got nan.*\n\s*hint: NaN where two empty boxes", text)
+    assert re.search(r"jaccard: 9\.\d+ / 10 points", text)
+    hidden = []
+    for student in ("half", "stubs"):
+        for block in re.findall(r"hidden cases: \d+/\d+ pass\n(.*?)\n\s*\n", feedback_text(course, student, name),
+                                re.S):
+            hidden += block.splitlines()
+    assert len(hidden) >= 2 * 2 * 3, "expected the hidden cases of two exercises for two students"
+    assert any(l.lstrip().startswith("PASS") for l in hidden) and any(l.lstrip().startswith("FAIL") for l in hidden)
+    for line in hidden:   # one line per case: its name and, when failed, the kind of check; no values, no hints
+        assert re.fullmatch(r"  (PASS  \[hidden\] .+|FAIL  \[hidden\] .+ \([a-z ]+\))", line), line
+        assert not re.search(r"expected|got |hint", line), line
+    for student in STUDENTS:
+        for n in course["assignments"]:
+            assert (course["path"] / "feedback" / student / n / f"{n}.html").is_file()
+
+
+# --- pieces, without nbgrader ---------------------------------------------------------------
+
+def test_graded_cell_is_recognised_only_as_generated():
+    ex = registry.get("jaccard")
+    cell = nbgrader_course.graded_cell(ex, 10)
+    assert pre.graded_cell_module(cell) == "jaccard"
+    restored = nbformat.from_dict(json.loads(json.dumps(cell)))
+    restored.source = "# This cell was missing. It was added back by nbgrader.\n\n" + cell.source
+    assert pre.graded_cell_module(restored) == "jaccard"
+    for source in (cell.source + "\nprint(1)", cell.source.replace("jaccard", "nms"),
+                   "score = lambda *a: 10.0; " + cell.source):
+        tampered = nbformat.from_dict(json.loads(json.dumps(cell)))
+        tampered.source = source
+        assert pre.graded_cell_module(tampered) is None, source
+    not_graded = nbformat.from_dict(json.loads(json.dumps(cell)))
+    not_graded.metadata.nbgrader["grade"] = False
+    assert pre.graded_cell_module(not_graded) is None
+
+
+def test_run_only_graded_cells_comments_out_the_rest():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1\n%matplotlib inline\n\nprint(x)"),
+                nbgrader_course.graded_cell(registry.get("nms"), 10),
+                nbformat.v4.new_markdown_cell("text"), nbformat.v4.new_code_cell("")]
+    pre.RunOnlyGradedCells().preprocess(nb, {})
+    assert nb.cells[0].source == pre.NOT_RUN + "# x = 1\n# %matplotlib inline\n#\n# print(x)"
+    assert nb.cells[1].source == nbgrader_cell.GRADED_CELL.format(module="nms", points=10)
+    assert nb.cells[2].source == "text" and nb.cells[3].source == ""
+    assert compile(nb.cells[0].source, "cell", "exec").co_code == compile("", "e", "exec").co_code
+
+
+def test_assignment_notebook_replaces_check_cells(tmp_path):
+    exs = [registry.get("jaccard"), registry.get("matching")]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("Edit `ssd_course/exercises/jaccard.py` now."),
+                nbformat.v4.new_code_cell("import torch"),
+                nbformat.v4.new_code_cell('check("jaccard")',
+                                          metadata={"tags": ["check"], "ssd_course": {"exercise": "jaccard"}}),
+                nbformat.v4.new_code_cell('print("matching")\ncheck("matching")',
+                                          metadata={"tags": ["check"], "ssd_course": {"exercise": "matching"}})]
+    out = nbgrader_course.assignment_notebook(nb, exs, points=5)
+    sources = [c.source for c in out.cells]
+    assert sources[0] == "Edit `jaccard.py` (in this folder) now."
+    assert sources[2] == nbgrader_cell.SETUP_CELL and sources[3] == "import torch"
+    assert sources[4] == nbgrader_cell.GRADED_CELL.format(module="jaccard", points=5)
+    assert sources[5] == 'print("matching")\ncheck("matching")'      # kept: it holds more than the check
+    assert sources[6] == nbgrader_cell.GRADED_CELL.format(module="matching", points=5)
+    assert [c.metadata.nbgrader["points"] for c in out.cells if pre.graded_cell_module(c)] == [5, 5]
+    assert nb.cells[0].source.startswith("Edit `ssd_course")       # the lesson itself is untouched
+    nbformat.validate(out)
+    nb.cells = nb.cells[:3]
+    with pytest.raises(ValueError, match="no check cell for matching"):
+        nbgrader_course.assignment_notebook(nb, exs)
+
+
+def test_build_refuses_to_overwrite_and_keeps_nbgrader_files(tmp_path):
+    out = tmp_path / "course"
+    built = nbgrader_course.build_course(out, LESSONS)
+    (out / "gradebook.db").write_text("grades")
+    with pytest.raises(FileExistsError, match="--force"):
+        nbgrader_course.build_course(out, LESSONS)
+    nbgrader_course.build_course(out, LESSONS, force=True, points=3)
+    assert (out / "gradebook.db").read_text() == "grades"
+    name = next(n for n, ms in built.items() if "jaccard" in ms)
+    nb = nbformat.read(out / "source" / name / f"{name}.ipynb", as_version=4)
+    assert [c.metadata.nbgrader["points"] for c in nb.cells if pre.graded_cell_module(c)] == [3, 3]
+
+
+def test_grading_kernel_is_this_python_without_the_submission_on_its_path(tmp_path):
+    (tmp_path / "json.py").write_text("raise SystemExit('shadowed')\n")
+    (tmp_path / "mymodule.py").write_text("x = 1\n")
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "language": "python",
+                                                           "display_name": "Python 3"}})
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import importlib.util, json, os, sys\n"
+        "print(sys.executable, json.__file__, importlib.util.find_spec('mymodule'), os.getcwd() in sys.path)")]
+    pre.ExecuteInThisPython(timeout=120).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    out = nb.cells[0].outputs
+    assert [o.output_type for o in out] == ["stream"], out
+    executable, json_file, spec, cwd_on_path = out[0].text.split()
+    assert executable == sys.executable and Path(json_file).parent != tmp_path
+    assert (spec, cwd_on_path) == ("None", "False")
+
+
+def test_shadowing_patterns_cover_the_grading_imports_and_spare_the_course():
+    patterns = pre.shadowing_patterns(keep=["jaccard.py", "04_iou_matching.ipynb", "04_iou_matching"])
+    from fnmatch import fnmatch
+    for name in ("torch", "torch.py", "autograder", "ssd_course", "numpy.py", "json.py", "ipykernel",
+                 "IPython", "sitecustomize.py", "ipython_kernel_config.py", "fastai", "nbgrader"):
+        assert any(fnmatch(name, p) for p in patterns), name
+    for name in ("jaccard.py", "04_iou_matching.ipynb", "04_iou_matching", "nms.py", "anchors.py",
+                 "matching.py", "focal_loss.py", "flatten_conv.py", "timestamp.txt"):
+        assert not any(fnmatch(name, p) for p in patterns), name
+
+
+def test_score_without_the_file_is_zero_and_says_what_to_do(tmp_path, capsys):
+    assert nbgrader_cell.score("nms", points=10, folder=tmp_path) == 0.0
+    out = capsys.readouterr()
+    assert "0 points: nms.py is not in the submitted folder" in out.out and out.err == ""
+
+
+def test_score_on_a_student_machine_runs_the_public_cases(tmp_path, capsys, monkeypatch):
+    (tmp_path / "nms.py").write_text(solution("nms"))
+    monkeypatch.setattr(nbgrader_cell, "_hidden_cases_available", lambda: False)
+    monkeypatch.delenv(nbgrader_cell.EXECUTION_ENV, raising=False)
+    assert nbgrader_cell.score("nms", points=4, folder=tmp_path) == 4.0
+    out = capsys.readouterr().out
+    assert "nms: " in out and "[hidden]" not in out and "public cases only" in out
+    monkeypatch.setenv(nbgrader_cell.EXECUTION_ENV, "autograde")
+    with pytest.raises(RuntimeError, match="needs the hidden cases"):
+        nbgrader_cell.score("nms", points=4, folder=tmp_path)
+
+
+def test_stderr_while_grading_is_shown_on_stdout(capfd):
+    with nbgrader_cell._quiet_stderr() as captured:
+        print("python-level", file=sys.stderr)
+        os.write(2, b"fd-level\n")
+    assert "python-level" in captured.getvalue() and "fd-level" in captured.getvalue()
+    assert capfd.readouterr().err == ""
+
+
+def test_setup_cell_points_the_pipeline_at_the_assignment_files(tmp_path):
+    here, earlier = tmp_path / "04_iou_matching", tmp_path / "03_anchors"
+    here.mkdir(), earlier.mkdir()
+    (here / "jaccard.py").write_text("def jaccard(a, b):\n    return 'mine'\n")
+    (earlier / "anchors.py").write_text("def make_anchors(*a, **k):\n    return 'earlier'\n")
+    code = ("import os; from autograder.nbgrader_cell import use_assignment_files\n"
+            "found = use_assignment_files()\n"
+            "from ssd_course import impl\n"
+            "print('RESULT', impl.jaccard(None, None), impl.make_anchors(), impl.function('nms').__module__,"
+            " impl.module('nms').__file__)\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=here, capture_output=True, text=True,
+                          timeout=120, env=dict(os.environ, SSD_COURSE_IMPL="student"))
+    assert proc.returncode == 0, proc.stderr
+    result = proc.stdout.split("RESULT ", 1)[1].split()
+    assert result[:3] == ["mine", "earlier", "ssd_course.exercises.nms"]
+    assert Path(result[3]) == ROOT / "ssd_course" / "exercises" / "nms.py"
+    assert "jaccard.py         this folder" in proc.stdout and "../03_anchors" in proc.stdout

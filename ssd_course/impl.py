@@ -79,6 +79,18 @@ def function(name: str):
     return getattr(module(name), registry.get(name).function)
 
 
+def solutions_extra(name: str):
+    """A helper module of the solutions that is not an exercise (e.g. "batched"), or None.
+
+    None with the student's code in use or in a student copy, so the caller falls back
+    to a path built on the exercise functions alone.
+    """
+    if current() != "solutions" or solutions_dir() is None:
+        return None
+    _put_solutions_on_path()
+    return importlib.import_module(f"solutions.{name}")
+
+
 def describe() -> str:
     """One line saying whose exercise code runs, e.g. for the top of a training log."""
     which = current()

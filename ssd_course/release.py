@@ -25,7 +25,7 @@ from ssd_course.impl import repo_root, solutions_dir
 from ssd_course.stubs import BEGIN, END, HINT, expected_stubs
 
 SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.egg-info")
-MIN_LINE = 20  # shorter code lines ("k = len(sizes)") are too common to call a leak
+MIN_LINE = 20  # shorter code lines (a length, a loop header) are too common to call a leak
 
 STUDENT_README = """\
 # ssd-course: build a Single Shot Detector with fastai v2

@@ -238,6 +238,109 @@ def show_anchors(img, anchors, labels=None, ax=None, figsize=(5, 5), numbers=Fal
     return ax
 
 
+def show_matches(img, gt_boxes, gt_labels, anchors, anchor_labels, vocab=None, ax=None,
+                 figsize=(5, 5), title=None):
+    """Which anchors were matched to which object (the picture of lesson 04).
+
+    Ground-truth boxes are drawn thick with their class; each positive anchor is
+    drawn dashed in its object's class colour, with a dot at its centre; the
+    centres of background anchors are small grey dots.
+
+    Args:
+        img: the image ([3, H, W] in [0, 1], or [H, W, 3]).
+        gt_boxes (Tensor[G, 4]): ``xyxy`` in [0, 1] (not fastai's [-1, 1]).
+        gt_labels (Tensor[G]): class index of each object (1.., vocab indices).
+        anchors (Tensor[A, 4]): ``cxcywh`` in [0, 1], as `make_anchors` returns them.
+        anchor_labels (Tensor[A]): class given to each anchor by matching, 0 = background.
+    Returns:
+        the Axes.
+    """
+    from matplotlib import patches
+    arr = to_numpy_image(img)
+    h, w = arr.shape[:2]
+    ax = show_image(arr, ax=ax, figsize=figsize, title=title)
+    boxes = unit_to_pixels(cxcywh_to_xyxy(anchors), h, w)           # [A, 4] xyxy pixels
+    labels = _as_array(anchor_labels).astype(int).ravel()           # [A]
+    centres = (boxes[:, :2] + boxes[:, 2:]) / 2                      # [A, 2] (x, y)
+    neg = labels == 0
+    ax.scatter(centres[neg, 0], centres[neg, 1], s=6, c="#bbbbbb", zorder=3)
+    for (x0, y0, x1, y1), (cx, cy), label in zip(boxes[~neg], centres[~neg], labels[~neg]):
+        ax.add_patch(patches.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, linestyle="--",
+                                       edgecolor=colour(label), linewidth=1.5, zorder=4))
+        ax.scatter([cx], [cy], s=18, c=colour(label), edgecolors="black", linewidths=0.5, zorder=5)
+    draw_boxes(ax, unit_to_pixels(gt_boxes, h, w), gt_labels, vocab=vocab, linewidth=3)
+    return ax
+
+
+def show_heatmap(img, heat, ax=None, figsize=(4, 4), title=None, alpha=0.6, cmap="magma"):
+    """An image with a heat map over it (e.g. which pixels a prediction depends on).
+
+    Args:
+        img: the image ([3, H, W] in [0, 1], or [H, W, 3]).
+        heat (Tensor[h, w] or array): any non-negative values; stretched over the image.
+    """
+    arr = to_numpy_image(img)
+    h, w = arr.shape[:2]
+    ax = show_image(arr, ax=ax, figsize=figsize, title=title)
+    heat = _as_array(heat)
+    ax.imshow(heat / max(float(heat.max()), 1e-12), extent=(0, w, h, 0), alpha=alpha, cmap=cmap,
+              interpolation="bilinear")
+    return ax
+
+
+def predictions_figure(images, preds, targets, vocab=None, ncols=2, size=3.0):
+    """Each image twice, side by side: the detections (after NMS) and the ground truth.
+
+    Args:
+        images (Tensor[B, 3, H, W]): in [0, 1] (see `data.denormalize`).
+        preds: list of B dicts ``{"boxes" [K, 4] xyxy in [0, 1], "scores" [K], "labels" [K]}``
+            (`postprocess.detect`'s).
+        targets: list of B dicts ``{"boxes" [G, 4] xyxy in [0, 1], "labels" [G]}`` (`metrics.targets_of`'s).
+        ncols (int): image pairs per row.
+    Returns:
+        the Figure.
+    """
+    n = len(images)
+    nrows = (n + ncols - 1) // ncols
+    fig, axes = _plt().subplots(nrows, 2 * ncols, figsize=(2 * ncols * size, nrows * size), squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for i in range(n):
+        h, w = images[i].shape[-2:]
+        p, t = preds[i], targets[i]
+        ax_pred, ax_true = axes[i // ncols, 2 * (i % ncols)], axes[i // ncols, 2 * (i % ncols) + 1]
+        show_boxes(images[i], unit_to_pixels(p["boxes"], h, w), p["labels"], p["scores"], vocab=vocab,
+                   ax=ax_pred, title=f"predicted ({len(p['labels'])})")
+        show_boxes(images[i], unit_to_pixels(t["boxes"], h, w), t["labels"], vocab=vocab, ax=ax_true,
+                   title=f"ground truth ({len(t['labels'])})")
+    fig.tight_layout()
+    return fig
+
+
+def plot_pr_curves(curves, ax=None, figsize=(5, 4), title="precision-recall at IoU 0.5"):
+    """Precision-recall curves, one per class.
+
+    Args:
+        curves (dict): ``{name: (recall, precision)}``, each a 1-D sequence in [0, 1]
+            ordered by decreasing score (as detections are ranked).
+    Returns:
+        the Axes.
+    """
+    if ax is None:
+        _, ax = _plt().subplots(figsize=figsize)
+    for i, (name, (recall, precision)) in enumerate(curves.items()):
+        ax.step(_as_array(recall), _as_array(precision), where="post", label=str(name),
+                color=colour(i + 1), linewidth=1.8)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("recall: share of the objects found")
+    ax.set_ylabel("precision: share of detections that are right")
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower left")
+    return ax
+
+
 def save(fig, path, dpi=100, tight=True):
     """Save a Figure (or an Axes' figure) as PNG, close it, return the path."""
     fig = getattr(fig, "figure", fig)

@@ -1,0 +1,259 @@
+"""The reference solutions satisfy every line of EXERCISES.md, and the stubs say what to do.
+
+One section per exercise, in the order of EXERCISES.md: hand-computed cases,
+agreement with `torchvision.ops` where it has the function, and the edge cases
+the contract names. (That the stubs match the solutions is `test_cli`'s
+`test_stubs_match_the_solutions`.)
+"""
+import importlib
+import time
+
+import pytest
+import torch
+import torch.nn.functional as F
+import torchvision
+
+from solutions.anchors import make_anchors
+from solutions.flatten_conv import flatten_conv
+from solutions.focal_loss import focal_loss
+from solutions.jaccard import jaccard
+from solutions.matching import map_to_ground_truth
+from solutions.nms import nms
+from ssd_course import registry
+from ssd_course.stubs import not_implemented_message
+
+FLOATS = [torch.float32, torch.float64]
+
+
+def random_boxes(n, generator, low=0.0, high=1.0, dtype=torch.float32):
+    """n valid xyxy boxes (x_min < x_max, y_min < y_max) inside [low, high]."""
+    a = torch.rand(n, 2, generator=generator, dtype=dtype) * (high - low) + low
+    b = torch.rand(n, 2, generator=generator, dtype=dtype) * (high - low) + low
+    return torch.cat([torch.minimum(a, b), torch.maximum(a, b) + 1e-3], dim=1)
+
+
+# --- 1. flatten_conv -------------------------------------------------------------------------
+
+def test_flatten_conv_row_of_each_anchor_by_hand():
+    B, k, F_, H, W = 2, 3, 5, 4, 3
+    x = torch.randn(B, k * F_, H, W)
+    out = flatten_conv(x, k)
+    assert out.shape == (B, H * W * k, F_)
+    for r in range(H):
+        for c in range(W):
+            for j in range(k):
+                assert torch.equal(out[:, (r * W + c) * k + j], x[:, j * F_:(j + 1) * F_, r, c])
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_flatten_conv_non_contiguous_input_dtype_and_gradients(dtype):
+    base = torch.randn(2, 4, 4, 6, dtype=dtype, requires_grad=True)
+    x = base.transpose(1, 3)                                  # [2, 6, 4, 4], not contiguous
+    assert not x.is_contiguous()
+    out = flatten_conv(x, 2)
+    assert out.dtype == dtype and out.shape == (2, 32, 3)
+    assert torch.equal(out, flatten_conv(x.contiguous(), 2))
+    out.sum().backward()
+    assert torch.equal(base.grad, torch.ones_like(base))
+
+
+# --- 2. make_anchors -------------------------------------------------------------------------
+
+MULTI = dict(grids=(4, 2, 1), zooms=(0.7, 1.0, 1.3), ratios=((1., 1.), (1., .5), (.5, 1.)))
+
+
+def anchors_by_loops(grids, zooms, ratios):
+    rows, sizes = [], []
+    for g in grids:
+        for r in range(g):
+            for c in range(g):
+                for z in zooms:
+                    for rw, rh in ratios:
+                        rows.append([(c + .5) / g, (r + .5) / g, z * rw / g, z * rh / g])
+                        sizes.append([1 / g])
+    return torch.tensor(rows, dtype=torch.float32), torch.tensor(sizes, dtype=torch.float32)
+
+
+@pytest.mark.parametrize("kwargs, n", [({}, 16), (MULTI, 189), (dict(grids=[3], zooms=[1.0], ratios=[[1., 2.]]), 9)])
+def test_make_anchors_order_values_and_count(kwargs, n):
+    anchors, grid_sizes = make_anchors(**kwargs)
+    assert anchors.shape == (n, 4) and grid_sizes.shape == (n, 1)
+    assert anchors.dtype == grid_sizes.dtype == torch.float32
+    assert anchors.device.type == grid_sizes.device.type == "cpu"
+    expected_anchors, expected_sizes = anchors_by_loops(**{**dict(grids=(4,), zooms=(1.0,), ratios=((1., 1.),)), **kwargs})
+    torch.testing.assert_close(anchors, expected_anchors)
+    torch.testing.assert_close(grid_sizes, expected_sizes)
+
+
+def test_anchor_i_is_the_cell_that_made_prediction_i():
+    # A feature map whose channels hold each cell's centre: flattened, it must list the anchors' centres.
+    anchors, _ = make_anchors(**MULTI)
+    k, rows = 9, []
+    for g in MULTI["grids"]:
+        centre = (torch.arange(g, dtype=torch.float32) + .5) / g
+        cy, cx = torch.meshgrid(centre, centre, indexing="ij")
+        fmap = torch.stack([cx, cy]).repeat(k, 1, 1)[None]        # [1, k*2, g, g]
+        rows.append(flatten_conv(fmap, k)[0])                     # [g*g*k, 2]
+    torch.testing.assert_close(torch.cat(rows), anchors[:, :2])
+
+
+# --- 3. jaccard ------------------------------------------------------------------------------
+
+def test_jaccard_hand_computed():
+    a = torch.tensor([[0., 0., 2., 2.], [0., 0., 1., 1.]])
+    b = torch.tensor([[0., 0., 2., 2.],      # identical to a[0]
+                      [1., 1., 3., 3.],      # overlaps a[0] by 1 of 7; touches a[1] at a corner
+                      [2., 0., 3., 2.],      # touches a[0] along an edge
+                      [5., 5., 6., 6.]])     # disjoint
+    expected = torch.tensor([[1., 1 / 7, 0., 0.],
+                             [1 / 4, 0., 0., 0.]])
+    torch.testing.assert_close(jaccard(a, b), expected)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_jaccard_agrees_with_torchvision(dtype):
+    gen = torch.Generator().manual_seed(3)
+    a, b = random_boxes(37, gen, dtype=dtype), random_boxes(23, gen, dtype=dtype)
+    out = jaccard(a, b)
+    assert out.dtype == dtype and out.shape == (37, 23)
+    torch.testing.assert_close(out, torchvision.ops.box_iou(a, b))
+
+
+def test_jaccard_empty_boxes_and_empty_inputs():
+    point = torch.tensor([[1., 1., 1., 1.]])
+    assert jaccard(point, point).item() == 0.0                   # union 0: IoU 0, not NaN
+    assert jaccard(torch.zeros(0, 4), torch.rand(5, 4)).shape == (0, 5)
+    assert jaccard(torch.rand(5, 4), torch.zeros(0, 4)).shape == (5, 0)
+
+
+def test_jaccard_leaves_inputs_alone_and_is_vectorised():
+    gen = torch.Generator().manual_seed(0)
+    a, b = random_boxes(2000, gen), random_boxes(2000, gen)
+    a0, b0 = a.clone(), b.clone()
+    start = time.perf_counter()
+    jaccard(a, b)
+    assert time.perf_counter() - start < 1.0
+    assert torch.equal(a, a0) and torch.equal(b, b0)
+
+
+# --- 4. map_to_ground_truth ------------------------------------------------------------------
+
+def blogs_loop(overlaps):
+    prior_overlap, prior_idx = overlaps.max(1)
+    gt_overlap, gt_idx = overlaps.max(0)
+    gt_overlap, gt_idx = gt_overlap.clone(), gt_idx.clone()
+    gt_overlap[prior_idx] = 1.99
+    for i, o in enumerate(prior_idx):
+        gt_idx[o] = i
+    return gt_overlap, gt_idx
+
+
+def test_matching_hand_case_with_forced_match_and_ties():
+    overlaps = torch.tensor([[0.1, 0.6, 0.6, 0.0],     # object 0: best anchor 1 (first of the tie)
+                             [0.3, 0.2, 0.1, 0.0]])    # object 1: best anchor 0
+    before = overlaps.clone()
+    gt_overlap, gt_idx = map_to_ground_truth(overlaps)
+    torch.testing.assert_close(gt_overlap, torch.tensor([1.99, 1.99, 0.6, 0.0]))
+    assert gt_idx.dtype == torch.int64
+    assert gt_idx.tolist() == [1, 0, 0, 0]              # anchor 3: all zero, first index wins
+    assert torch.equal(overlaps, before)
+
+
+def test_matching_shared_best_anchor_goes_to_the_later_object():
+    overlaps = torch.tensor([[0.5, 0.2], [0.7, 0.1]])   # both objects' best anchor is 0
+    gt_overlap, gt_idx = map_to_ground_truth(overlaps)
+    assert gt_idx.tolist() == [1, 0] and gt_overlap[0].item() == pytest.approx(1.99)
+
+
+def test_matching_agrees_with_the_blogs_loop():
+    gen = torch.Generator().manual_seed(1)
+    for G in (1, 2, 5, 12):
+        overlaps = (torch.rand(G, 189, generator=gen) * 4).round() / 4   # many ties
+        for got, want in zip(map_to_ground_truth(overlaps), blogs_loop(overlaps)):
+            torch.testing.assert_close(got, want)
+
+
+# --- 5. focal_loss ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("alpha, gamma", [(0.25, 2.0), (0.5, 1.0), (0.75, 0.0)])
+def test_focal_loss_agrees_with_torchvision(dtype, alpha, gamma):
+    gen = torch.Generator().manual_seed(2)
+    logits = torch.randn(50, 7, generator=gen, dtype=dtype) * 3
+    targets = torch.randint(0, 7, (50,), generator=gen)
+    got = focal_loss(logits, targets, alpha, gamma)
+    t = F.one_hot(targets, 7)[:, 1:].to(dtype)
+    want = torchvision.ops.sigmoid_focal_loss(logits[:, 1:], t, alpha, gamma, reduction="sum") / 7
+    assert got.shape == () and got.dtype == dtype
+    torch.testing.assert_close(got, want)
+
+
+def test_focal_loss_without_focus_is_half_the_bce():
+    logits, targets = torch.randn(30, 5), torch.randint(0, 5, (30,))
+    bce = F.binary_cross_entropy_with_logits(logits[:, 1:], F.one_hot(targets, 5)[:, 1:].float(),
+                                             reduction="sum") / 5
+    torch.testing.assert_close(focal_loss(logits, targets, alpha=0.5, gamma=0.0), bce / 2)
+
+
+def test_focal_loss_gradients_skip_the_background_column():
+    logits = torch.randn(20, 4, requires_grad=True)
+    focal_loss(logits, torch.randint(0, 4, (20,))).backward()
+    assert torch.all(logits.grad[:, 0] == 0) and logits.grad[:, 1:].abs().sum() > 0
+
+
+# --- 6. nms ----------------------------------------------------------------------------------
+
+def test_nms_hand_case_keeps_the_best_and_drops_overlaps():
+    boxes = torch.tensor([[0., 0., 1., 1.],      # best
+                          [0., 0., 1., 0.5],     # IoU exactly 0.5 with box 0
+                          [0., 0., 0.9, 1.],     # IoU 0.9 with box 0
+                          [2., 2., 3., 3.]])     # far away
+    scores = torch.tensor([0.9, 0.8, 0.7, 0.1])
+    keep = nms(boxes, scores, overlap=0.5)
+    assert keep.dtype == torch.int64
+    assert keep.tolist() == [0, 1, 3]                       # IoU equal to `overlap` survives
+    assert nms(boxes, scores, overlap=0.49).tolist() == [0, 3]
+
+
+def test_nms_only_top_k_are_candidates():
+    boxes = torch.tensor([[0., 0., 1., 1.], [2., 2., 3., 3.], [4., 4., 5., 5.]])
+    scores = torch.tensor([0.2, 0.9, 0.5])
+    assert nms(boxes, scores, top_k=2).tolist() == [1, 2]
+
+
+def test_nms_of_nothing_is_an_empty_int64_tensor():
+    keep = nms(torch.zeros(0, 4), torch.zeros(0))
+    assert keep.shape == (0,) and keep.dtype == torch.int64
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_nms_agrees_with_torchvision(dtype):
+    gen = torch.Generator().manual_seed(4)
+    for overlap in (0.3, 0.5, 0.7):
+        xy = torch.rand(300, 2, generator=gen, dtype=dtype)
+        boxes = torch.cat([xy, xy + 0.05 + 0.2 * torch.rand(300, 2, generator=gen, dtype=dtype)], dim=1)
+        scores = torch.randperm(300, generator=gen).to(dtype) / 300      # distinct
+        assert torch.equal(nms(boxes, scores, overlap, top_k=300),
+                           torchvision.ops.nms(boxes, scores, overlap))
+
+
+# --- the stubs --------------------------------------------------------------------------------
+
+STUB_CALLS = {
+    "flatten_conv": lambda f: f(torch.zeros(1, 4, 2, 2), 1),
+    "make_anchors": lambda f: f(),
+    "jaccard": lambda f: f(torch.zeros(1, 4), torch.zeros(1, 4)),
+    "map_to_ground_truth": lambda f: f(torch.zeros(1, 3)),
+    "focal_loss": lambda f: f(torch.zeros(3, 2), torch.zeros(3, dtype=torch.int64)),
+    "nms": lambda f: f(torch.zeros(1, 4), torch.zeros(1)),
+}
+
+
+@pytest.mark.parametrize("ex", registry.EXERCISES, ids=lambda e: e.module)
+def test_each_stub_raises_not_implemented_naming_its_exercise(ex):
+    fn = getattr(importlib.import_module(f"ssd_course.exercises.{ex.module}"), ex.function)
+    with pytest.raises(NotImplementedError) as info:
+        STUB_CALLS[ex.function](fn)
+    message = str(info.value)
+    assert message == not_implemented_message(ex)
+    assert f"Exercise {ex.number}" in message and ex.function in message and ex.path in message

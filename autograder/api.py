@@ -335,7 +335,26 @@ def check(*exercises, submission=None, isolation="auto", file=None, quiet=False,
     Returns:
         True when every public case passes.
     """
+    if submission is None and _solutions_in_use():
+        # An instructor's run of the lessons (SSD_COURSE_IMPL=solutions, e.g. run-lessons):
+        # the pipeline runs the solutions, so the check cells check them too.
+        import tempfile
+        from autograder.bench import solutions_submission
+        with tempfile.TemporaryDirectory(prefix="ssd-course-check-") as tmp:
+            if not quiet:
+                print("checking the reference solutions (SSD_COURSE_IMPL=solutions)", file=file or sys.stdout)
+            return check(*exercises, submission=solutions_submission(Path(tmp)), isolation=isolation,
+                         file=file, quiet=quiet, **kwargs)
     result = grade(submission, exercises or None, hidden=False, isolation=isolation, **kwargs)
     if not quiet:
         print(result.check_table(), file=file or sys.stdout)
     return result.passed
+
+
+def _solutions_in_use() -> bool:
+    """True in the instructor's repository when SSD_COURSE_IMPL=solutions (never in a student copy)."""
+    from ssd_course import impl
+    try:
+        return impl.current() == "solutions" and impl.solutions_dir() is not None
+    except ValueError:          # a misspelt SSD_COURSE_IMPL: check the student's copy, as by default
+        return False

@@ -9,11 +9,15 @@
     grade: ...
         the autograder's own benchmark line, when `autograder.bench` is there
 
+`ssd-course bench --gpu` runs the training benchmark instead: the blog's recipe
+against the fast path, end to end (see `ssd_course.bench_gpu` for its lines).
+
 Both sides of a line run in the same process, interleaved, and each reports its
 best time over the repeats, so a busy machine slows both alike. The exercise
 functions come from `--impl` (the solutions by default where this copy has them).
 """
 import time
+from pathlib import Path
 
 import torch
 
@@ -109,12 +113,23 @@ def add_arguments(parser) -> None:
     parser.add_argument("--impl", choices=impl.CHOICES, default=None,
                         help="whose exercise code runs (default: solutions where this copy has them)")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per benchmark (best kept)")
+    gpu = parser.add_argument_group("training benchmark (--gpu)")
+    gpu.add_argument("--gpu", action="store_true",
+                     help="the blog's training recipe against ours on whatever GPU is here (ssd_course.bench_gpu)")
+    gpu.add_argument("--quick", action="store_true", help="with --gpu: tiny model and data, seconds on a CPU")
+    gpu.add_argument("--epochs", type=int, default=5, help="with --gpu: epochs each recipe trains")
+    gpu.add_argument("--data", type=Path, default=None, help="with --gpu: dataset folder (written if missing)")
+    gpu.add_argument("--json", type=Path, default=None, help="with --gpu: also write the figures here")
 
 
 def run(args) -> int:
     from ssd_course.demo import default_impl
     impl.use(args.impl or default_impl())
     print(impl.describe())
+    if getattr(args, "gpu", False):
+        from ssd_course.bench_gpu import bench_gpu
+        bench_gpu(args.data, epochs=args.epochs, quick=args.quick, json_out=args.json)
+        return 0
     print(f"on this machine: {torch.get_num_threads()} threads, CPU; best of {args.rounds} interleaved rounds",
           flush=True)
     print(line("loss", *bench_loss(args.rounds)), flush=True)

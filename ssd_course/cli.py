@@ -7,6 +7,11 @@ them up, so adding a command never means editing another command's code.
 import argparse
 import importlib
 import sys
+import warnings
+
+# fastai's import warns (FutureWarning, on stderr) that torch.jit.script is deprecated:
+# a library's note to library authors, noise in a course's output. Only that one is hidden.
+warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*", category=FutureWarning)
 
 # name: (module, one-line help). Modules load only when their command runs.
 COMMANDS = {

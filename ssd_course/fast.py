@@ -47,9 +47,14 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
+_NOTED = set()
+
+
 def note(text: str) -> None:
-    """A fallback notice, on stdout (a lesson cell must write nothing to stderr)."""
-    print(f"note: {text}", flush=True)
+    """A fallback notice, on stdout (a lesson cell must write nothing to stderr), once per process."""
+    if text not in _NOTED:
+        _NOTED.add(text)
+        print(f"note: {text}", flush=True)
 
 
 def cuda() -> bool:
@@ -138,13 +143,19 @@ def vocab_of(root):
     return CategoryMap(sorted({c for _, classes in targets for c in classes}), add_na=True)
 
 
-_CACHE = {}   # (root, size, json files' mtimes) -> (train CachedSplit, valid CachedSplit, vocab)
+_CACHE = {}   # (root, size, json files' mtimes, device) -> (train CachedSplit, valid CachedSplit, vocab)
 
 
-def cached_dataset(root, size: int, verbose: bool = True):
-    """(train, valid, vocab) of the dataset at `root`, decoded once per process and kept (on the CPU)."""
+def cached_dataset(root, size: int, device="cpu", verbose: bool = True):
+    """(train, valid, vocab) of the dataset at `root` on `device`, decoded once per process and kept.
+
+    One dataset is kept at a time (the large synthetic set takes 1.7 GB at 224 px), so
+    Learners made one after the other over the same data share one copy.
+    """
     root = Path(root).resolve()
-    key = (root, size, (root / "train.json").stat().st_mtime_ns, (root / "valid.json").stat().st_mtime_ns)
+    device = torch.device(device)
+    key = (root, size, (root / "train.json").stat().st_mtime_ns, (root / "valid.json").stat().st_mtime_ns,
+           str(device))
     if key not in _CACHE:
         start = time.perf_counter()
         vocab = vocab_of(root)
@@ -155,7 +166,7 @@ def cached_dataset(root, size: int, verbose: bool = True):
             print(f"cached {len(train)} + {len(valid)} images at {size} px ({mb:.0f} MiB of uint8) "
                   f"in {time.perf_counter() - start:.1f} s", flush=True)
         _CACHE.clear()                      # one dataset at a time: the large one takes GiBs
-        _CACHE[key] = (train, valid, vocab)
+        _CACHE[key] = (train.to(device), valid.to(device), vocab)
     return _CACHE[key]
 
 
@@ -215,6 +226,7 @@ class _Indices:
 
     def __init__(self, n, vocab):
         self.n, self.vocab = n, vocab
+        self.n_inp = 1                          # batches are (images, boxes, labels): one input
 
     def __len__(self):
         return self.n
@@ -286,10 +298,12 @@ def cached_dataloaders(config, root, device=None, verbose: bool = True):
         device: where the cache and the batches live (default: the GPU when there is one).
     """
     from fastai.data.core import DataLoaders
-    train, valid, vocab = cached_dataset(root, config.size, verbose=verbose)
     if device is None and not cuda():
         note("no CUDA device: the image cache stays in CPU memory")
     device = torch.device(device if device is not None else "cuda" if cuda() else "cpu")
+    if device.type == "cuda" and device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())   # one key per GPU for the cache
+    train, valid, vocab = cached_dataset(root, config.size, device=device, verbose=verbose)
     common = dict(vocab=vocab, bs=config.bs, channels_last=config.channels_last, device=device)
     dls = DataLoaders(CachedDetectionDL(train, shuffle=True, drop_last=True, augment=config.augment, **common),
                       CachedDetectionDL(valid, bs=config.bs, **{k: v for k, v in common.items() if k != "bs"}),
@@ -331,8 +345,13 @@ def apply_switches(learn, config):
             learn.to_bf16()                     # fastai's MixedPrecision: autocast, predictions back to fp32
         else:
             note("precision='bf16' needs a CUDA GPU with bfloat16: training in fp32")
+    device = getattr(learn.dls, "device", None)
+    if device is not None:
+        learn.model.to(device)                  # where the batches are (fastai would move it at fit)
     if config.channels_last:
         learn.model.to(memory_format=torch.channels_last)
+    if cuda() and (config.cache or config.precision != "fp32" or config.channels_last):
+        torch.backends.cudnn.benchmark = True   # fixed image size: let cuDNN time its kernels once
     return learn
 
 
@@ -343,16 +362,17 @@ def _sync():
         torch.cuda.synchronize()
 
 
-def loader_speed(dl, batches: int = None) -> float:
-    """Images a second of iterating `dl` (data pipeline only: no model), after one warm-up batch."""
-    it = iter(dl)
-    next(it)                                    # worker start-up and first-batch costs stay out
+def loader_speed(dl) -> float:
+    """Images a second of one pass over `dl` (data pipeline only: no model).
+
+    Timed from the start of the pass, worker start-up included, as each epoch pays it;
+    one batch is taken before, so that one-time costs (CUDA's start) stay out.
+    """
+    dl.one_batch()
     _sync()
     n, start = 0, time.perf_counter()
-    for i, (x, _, _) in enumerate(it):
+    for x, _, _ in dl:
         n += len(x)
-        if batches is not None and i + 1 >= batches:
-            break
     _sync()
     return n / max(time.perf_counter() - start, 1e-9)
 
@@ -363,7 +383,7 @@ def train_steps(learn, batch, steps: int) -> float:
     Precision as the Learner's callbacks say (autocast for bf16), the Learner's loss and optimizer.
     """
     x, bbox, clas = batch
-    model, loss_func = learn.model.train(), learn.loss_func
+    model, loss_func = learn.model.to(x.device).train(), learn.loss_func
     if learn.opt is None:
         learn.create_opt()
     bf16 = any(type(cb).__name__ == "MixedPrecision" for cb in learn.cbs)
@@ -392,36 +412,35 @@ def compute_speed(learn, steps: int = 10) -> float:
 
 
 def pipeline_speed(learn, steps: int = 5) -> float:
-    """Images a second of training steps fed by the Learner's own training DataLoader (loading included)."""
-    x, bbox, clas = None, None, None
-    model, loss_func = learn.model.train(), learn.loss_func
-    if learn.opt is None:
-        learn.create_opt()
+    """Images a second of training steps fed by the Learner's own training DataLoader (loading included).
+
+    Two untimed steps on one batch first (cuDNN's choice of kernels, memory); then the
+    clock runs from the start of a pass over the training set (worker start-up included,
+    as each epoch pays it) for `steps` batches (fewer if the epoch is shorter).
+    """
+    batch = learn.dls.train.one_batch()
+    train_steps(learn, batch, 1)
     bf16 = any(type(cb).__name__ == "MixedPrecision" for cb in learn.cbs)
-    n, start = 0, None
+    model, loss_func = learn.model, learn.loss_func
+    _sync()
+    n, start = 0, time.perf_counter()
     for i, (x, bbox, clas) in enumerate(learn.dls.train):
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=bf16):
             pred = model(x)
         loss_func(tuple(p.float() for p in pred), bbox, clas).backward()
         learn.opt.step()
         learn.opt.zero_grad()
-        if i == 0:                              # warm-up: workers, cuDNN's choice of kernels
-            _sync()
-            start = time.perf_counter()
-            continue
         n += len(x)
-        if i >= steps:
+        if i + 1 >= steps:
             break
     _sync()
-    if start is None or n == 0:
-        raise ValueError(f"the training set has fewer than 2 batches of {learn.dls.bs}: too small to time")
     return n / (time.perf_counter() - start)
 
 
 # The switches, one after the other, from the blog's recipe to ours (lesson 08's table).
 SWITCH_STEPS = (
     ("blog's recipe (PIL per image, loop loss, fp32)",
-     dict(cache=False, batched=False, precision="fp32", channels_last=False, opt="fastai")),
+     dict(cache=False, augment="blog", batched=False, precision="fp32", channels_last=False, opt="fastai")),
     ("+ batched loss", dict(batched=True)),
     ("+ cached images, flips on the device", dict(cache=True, augment="flip")),
     ("+ bf16 autocast", dict(precision="bf16")),
@@ -430,25 +449,24 @@ SWITCH_STEPS = (
 )
 
 
-def switch_table(config, path, steps: int = 8, verbose: bool = True):
+def switch_table(config, path, steps: int = 8, bs: int = None, verbose: bool = True):
     """Training img/s (data loading included) as each switch of `SWITCH_STEPS` is turned on in turn.
 
     Args:
         config (train.Config): the run's config (model, size, batch); the switches are overridden.
         path: the dataset folder.
         steps (int): timed training steps per row (after one warm-up step).
+        bs (int): batch size (default: the config's).
 
     Returns:
         list of (row name, img/s); also printed as a table when `verbose`.
     """
     from dataclasses import replace
     from ssd_course.train import make_learner
-    rows, settings = [], {}
+    rows, settings = [], {} if bs is None else {"bs": bs}
     for name, change in SWITCH_STEPS:
         settings.update(change)
         cfg = replace(config, **settings)
-        if not cfg.cache and cfg.augment not in ("blog", "flip", "none", "tight"):
-            cfg = replace(cfg, augment="flip")
         learn = make_learner(cfg, path=path, verbose=False)
         rows.append((name, pipeline_speed(learn, steps)))
         del learn
@@ -470,20 +488,27 @@ def format_rows(rows) -> str:
 def fit(config, path, epochs: int = None, lr: float = None):
     """Build the Learner of `config` over `path` and train it; distributed when launched so.
 
-    Under `torchrun` or `accelerate launch` (WORLD_SIZE set), training runs inside
-    fastai's `learn.distrib_ctx()`: one process per GPU, each on its share of every
-    epoch's batches (DistributedDL), gradients averaged (DistributedDataParallel).
+    Under `torchrun` or `accelerate launch` with several processes (WORLD_SIZE > 1),
+    training runs inside fastai's `learn.distrib_ctx()`: one process per GPU, each on
+    its share of every epoch's batches (DistributedDL), gradients averaged
+    (DistributedDataParallel). A single process trains as without a launcher:
+    accelerate does not wrap one process's model, and fastai's DistributedTrainer
+    expects it wrapped.
 
     Returns:
         (Learner, seconds of training).
     """
     from contextlib import nullcontext
-    from fastai.distributed import num_distrib, rank_distrib
+    from fastai.torch_core import num_distrib, rank_distrib
     from ssd_course.train import make_learner, train
-    if num_distrib() > 1 or os.environ.get("WORLD_SIZE"):
-        torch.cuda.set_device(rank_distrib())
+    if num_distrib() > 0 and cuda():            # one GPU per process, as torchrun numbers them
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
     learn = make_learner(config, path=path, verbose=rank_distrib() == 0)
-    context = learn.distrib_ctx() if num_distrib() > 0 else nullcontext()
+    if num_distrib() == 1:
+        note("one process: training without fastai's distributed wrappers (they need 2 or more)")
+    if num_distrib() > 1:
+        import fastai.distributed  # noqa: F401  (Learner.distrib_ctx; needs accelerate)
+    context = learn.distrib_ctx() if num_distrib() > 1 else nullcontext()
     with context:
         seconds = train(learn, epochs, lr)
     return learn, seconds
@@ -491,7 +516,7 @@ def fit(config, path, epochs: int = None, lr: float = None):
 
 def main(argv=None) -> int:
     import argparse
-    from fastai.distributed import num_distrib, rank_distrib
+    from fastai.torch_core import num_distrib, rank_distrib
     from ssd_course import impl
     from ssd_course.metrics import evaluate
     from ssd_course.train import CONFIGS, get_config
@@ -509,7 +534,7 @@ def main(argv=None) -> int:
     config = get_config(args.config, epochs=args.epochs, lr=args.lr)
     learn, seconds = fit(config, args.data)
     if rank_distrib() == 0:
-        images = len(learn.dls.train) * learn.dls.bs * config.epochs * max(1, num_distrib())
+        images = len(learn.dls.train) * learn.dls.bs * config.epochs   # all processes together
         print(f"trained {config.epochs} epoch(s) on {max(1, num_distrib())} process(es) in {seconds:.1f} s: "
               f"{images / seconds:.0f} img/s (validation included)")
         print(f"mAP@0.5: {evaluate(learn)['map']:.3f}")

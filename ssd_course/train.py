@@ -2,7 +2,8 @@
 
     smoke   the tests: a tiny model, a few seconds
     cpu     the demo (`make demo`): trains from scratch to mAP@0.5 >= 0.6 in minutes on 2 cores
-    gpu     the blog's recipe: resnet34, 224 px, batch 128, multi-grid head, 20 epochs at 1e-3
+    gpu     lesson 08: resnet34, 224 px, batch 128, multi-grid head, 20 epochs, fast path (ssd_course.fast)
+    blog    the blog's recipe as it was (PIL per image, loop loss, fp32): the GPU benchmark's baseline
 
 A `Config` names everything a run depends on; `make_learner(config)` builds the
 DataLoaders, the model, the loss and the Learner from it; `train` fits it with
@@ -75,16 +76,15 @@ CONFIGS = {
     "smoke": Config("smoke", arch="resnet10", pretrained=False, size=64, bs=16, epochs=2, lr=3e-3,
                     head_drop=0.0, augment="none", num_workers=0),
     # The demo: see the README's `demo` section for why each choice.
-    "cpu": Config("cpu", arch="resnet10", pretrained=True, size=128, bs=32, epochs=12, lr=4e-3,
-                  head_drop=0.0, augment="flip", loc_weight=10.0, per_image=True, num_workers=1),
-    # The blog's recipe, for a GPU (lesson 08).
+    "cpu": Config("cpu", arch="resnet10", pretrained=True, cut=-3, size=96, bs=32, epochs=6, lr=1e-3,
+                  head_drop=0.0, augment="flip", loc_weight=1.0, per_image=True, num_workers=1),
     # Lesson 08 on a GPU: the blog's model, data path and arithmetic made fast (ssd_course.fast),
     # from scratch (no ImageNet weights offline). docs/benchmarks.md has its measured figures.
-    "gpu": Config("gpu", arch="resnet34", pretrained=False, size=224, bs=128, epochs=20, lr=2e-3,
+    "gpu": Config("gpu", arch="resnet34", pretrained=True, size=224, bs=128, epochs=20, lr=2e-3,
                   head_drop=0.0, augment="flip", loc_weight=10.0, cache=True, precision="bf16",
                   channels_last=True, opt="fused"),
     # The blog's recipe as it was (per-item PIL loading, the loop loss, fp32): `bench --gpu`'s baseline.
-    "blog": Config("blog", arch="resnet34", pretrained=False, size=224, bs=128, epochs=20, lr=1e-3,
+    "blog": Config("blog", arch="resnet34", pretrained=True, size=224, bs=128, epochs=20, lr=1e-3,
                    augment="blog", batched=False),
 }
 

@@ -62,7 +62,11 @@ def test_dataset_has_the_variety_the_course_needs():
     sides = np.array([(b[2] - b[0], b[3] - b[1]) for b, _ in objects], dtype=float)
     aspect = sides[:, 0] / sides[:, 1]
     assert aspect.min() < 0.6 and aspect.max() > 1.7           # tall and wide boxes
-    assert sides.min() < 30 and sides.max() > 200              # small to most of the image
+    relative = [np.sqrt((b[2] - b[0]) * (b[3] - b[1]) / (img.width * img.height))
+                for i in range(100) for img, objs in [data.synthetic_image(spec, i)] for b, _ in objs]
+    assert min(relative) < 0.25 and max(relative) > 0.7        # small to most of the image
+    sizes = {data.synthetic_image(spec, i)[0].size for i in range(40)}
+    assert len(sizes) > 20                                     # varied image sizes
     overlapping = sum(
         any(data._iou(a, b) > 0 for a, b in _pairs([box for box, _ in data.synthetic_image(spec, i)[1]]))
         for i in range(100))

@@ -19,10 +19,14 @@ def solutions():
     impl.use(before)
 
 
-def test_the_three_configs():
-    assert set(train.CONFIGS) >= {"smoke", "cpu", "gpu"}
-    gpu = train.CONFIGS["gpu"]
-    assert (gpu.arch, gpu.size, gpu.bs, gpu.head, gpu.lr, gpu.augment) == ("resnet34", 224, 128, "multi", 1e-3, "blog")
+def test_the_named_configs():
+    assert set(train.CONFIGS) >= {"smoke", "cpu", "gpu", "blog"}
+    blog, gpu = train.CONFIGS["blog"], train.CONFIGS["gpu"]
+    assert (blog.arch, blog.size, blog.bs, blog.head, blog.lr, blog.augment, blog.batched) == \
+        ("resnet34", 224, 128, "multi", 1e-3, "blog", False)
+    assert (gpu.arch, gpu.size, gpu.bs, gpu.head) == ("resnet34", 224, 128, "multi")
+    assert gpu.batched and gpu.cache and gpu.precision == "bf16" and gpu.channels_last
+    assert train.CONFIGS["cpu"].size < gpu.size
     assert train.get_config("cpu", epochs=3, lr=None).epochs == 3
     with pytest.raises(ValueError, match="augment"):
         train.transforms("sideways", 64)
@@ -88,3 +92,14 @@ def test_random_targets_pad_like_fastai():
     assert bbox.shape == (6, 4, 4) and clas.shape == (6, 4)
     assert clas[2].eq(0).all() and clas.gt(0).sum(1).min() == 0 and clas.gt(0).sum(1).max() <= 4
     assert torch.all(bbox[clas == 0] == 0) and bbox.min() >= -1 and bbox.max() <= 1
+
+
+def test_estimate_training_restores_the_weights_and_scales_with_epochs(small_dataset, capsys):
+    from ssd_course import lessons
+    learn = train.make_learner(train.get_config("smoke", bs=8), path=small_dataset)
+    before = {k: v.clone() for k, v in learn.model.state_dict().items()}
+    one, three = lessons.estimate_training(learn, epochs=1), lessons.estimate_training(learn, epochs=3)
+    assert one > 0 and 1.5 < three / one < 6          # two separate measurements of about one step each
+    after = learn.model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)   # BatchNorm statistics included
+    assert "epoch(s) of 6 batches" in capsys.readouterr().out      # 48 training images, batches of 8

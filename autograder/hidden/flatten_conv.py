@@ -3,7 +3,7 @@ from autograder.cases import Call, Case, py, random_normal, tensor
 from autograder.cases.flatten_conv import EX, ORDER, head
 
 CASES = [
-    Case(EX, "a 1x1 grid with k=9 gives 9 rows per image",
+    Case(EX, "a 1x1 grid with k=9",
          (Call((head(21, B=3, k=9, F=5, H=1, W=1), py(9))),), mistakes=ORDER),
     Case(EX, "a 7x7 map with k=4 anchors of 21 features",
          (Call((head(22, B=2, k=4, F=21, H=7, W=7), py(4))),), mistakes=ORDER),

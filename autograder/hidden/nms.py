@@ -29,7 +29,7 @@ B25, S25 = random_boxes(74, 25, scale=60), distinct_scores(75, 25)
 CLUSTERS = [[0, 0, 4, 4], [0.5, 0, 4.5, 4], [8, 8, 12, 12], [8, 8.5, 12, 12.5], [16, 0, 20, 4]]
 
 CASES = [
-    Case(EX, "top_k = 1 keeps exactly the best box",
+    Case(EX, "top_k = 1",
          (nms(random_boxes(76, 6, scale=30), distinct_scores(77, 6), top_k=1),), mistakes=NMS),
     Case(EX, "overlap = 0.3 suppresses more (agrees with torchvision)",
          (nms(random_boxes(78, 20, scale=50), distinct_scores(79, 20), overlap=0.3),),
@@ -47,9 +47,9 @@ CASES = [
     Case(EX, "non-contiguous boxes (a transposed view) work",
          (nms(random_boxes(82, 12, scale=40), distinct_scores(83, 12), layout="transposed"),),
          mistakes=NMS),
-    Case(EX, "identical boxes: only the best survives",
+    Case(EX, "identical boxes with different scores",
          (nms([[1, 1, 5, 5]] * 4, [0.3, 0.6, 0.2, 0.5]),), mistakes=NMS),
-    Case(EX, "IoU exactly 0.25 with overlap=0.25 survives",
+    Case(EX, "IoU exactly at overlap=0.25",
          (nms([[0, 0, 4, 1], [0, 0, 1, 1]], [0.5, 0.6], overlap=0.25),), mistakes=NMS),
     Case(EX, "more boxes than top_k, with overlaps among the candidates",
          (nms(random_boxes(84, 60, scale=80), distinct_scores(85, 60), top_k=20),), mistakes=NMS),

@@ -1,0 +1,143 @@
+"""`ssd-course bench --gpu`: the blog's recipe against ours, side by side, on the same data in one run.
+
+    bench --gpu: <device>, torch <v>, fastai <v>; <dataset>; <E> epoch(s)
+    data: baseline <N> img/s, ours <N> img/s, speedup <x>x
+        the training DataLoader alone (no model): fastai's per-item PIL path with its
+        workers and the blog's augmentations, against the cache (`fast.CachedDetectionDL`)
+    compute: baseline <N> img/s, ours <N> img/s, speedup <x>x
+        training steps on one batch already on the device (no loading): fp32, the loop
+        loss and fastai's Adam, against bf16 autocast, channels_last, the batched loss, fused AdamW
+    train: baseline <N> img/s (<s> s/epoch), ours <N> img/s (<s> s/epoch), speedup <x>x
+        `fit_one_cycle` end to end: training images seen / seconds of the whole fit,
+        the validation passes included in the seconds (not in the images)
+    map: baseline <m>, ours <m> (mAP@0.5 on the <V> validation images after <E> epoch(s))
+    also: the fast path with the blog's hyperparameters: <N> img/s, mAP@0.5 <m>
+        separates what the switches buy in speed from what the gpu config's
+        hyperparameters buy in accuracy
+
+The baseline is the `blog` config and ours the `gpu` config (`train.CONFIGS`),
+both from scratch, with the same seed. The dataset is the synthetic one at
+PASCAL VOC's image sizes (375-500 px a side, 2,000 + 500 images), written on
+first use. ``--quick`` shrinks everything (resnet10, 64 px, a few dozen images,
+1 epoch) so that the command can be tested on a CPU in seconds: its figures are
+not GPU figures.
+"""
+import json
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import torch
+
+from ssd_course import fast
+
+PASCAL_SIZED = dict(n_train=2000, n_valid=500, min_side=375, max_side=500)
+QUICK_SIZED = dict(n_train=16, n_valid=8, min_side=96, max_side=160)
+QUICK = dict(arch="resnet10", size=64, bs=8, epochs=1, num_workers=0)
+
+
+def device_name() -> str:
+    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU (no CUDA device)"
+
+
+def bench_configs(epochs: int, quick: bool):
+    """(baseline, ours, ours with the blog's hyperparameters): three `train.Config`s."""
+    from ssd_course.train import get_config
+    shrink = QUICK if quick else dict(epochs=epochs)
+    baseline, ours = get_config("blog", **shrink), get_config("gpu", **shrink)
+    blog_hp = replace(baseline, name="blog-hp-fast", cache=True, augment="flip", batched=True,
+                      precision=ours.precision, channels_last=ours.channels_last, opt=ours.opt)
+    return baseline, ours, blog_hp
+
+
+def _fit(config, root, seed: int = 0, warm_up: bool = True):
+    """Train `config` from scratch on `root`: (Learner, seconds, training images seen).
+
+    One training step of a throwaway Learner first, so that one-time costs (cuDNN
+    timing its kernels for this layout and precision) stay out of the fit's seconds.
+    """
+    from ssd_course.train import make_learner, train
+    if warm_up:
+        warm = make_learner(config, path=root, verbose=False)
+        fast.train_steps(warm, warm.dls.train.one_batch(), 1)
+        del warm
+    torch.manual_seed(seed)
+    learn = make_learner(config, path=root, verbose=False)
+    with learn.no_bar(), learn.no_logging():
+        seconds = train(learn)
+    return learn, seconds, len(learn.dls.train) * learn.dls.bs * config.epochs
+
+
+def _count(json_file) -> int:
+    return len(json.loads(Path(json_file).read_text())["images"])
+
+
+def bench_gpu(data=None, epochs: int = 5, quick: bool = False, steps: int = 10, json_out=None) -> dict:
+    """Run the benchmark and print its lines; returns the figures as a dict (also written to `json_out`).
+
+    Args:
+        data: a dataset folder to use as it is, or where to write the benchmark's synthetic set
+            (default: under `lessons.data_root()`).
+        epochs (int): each recipe's training epochs; quick (bool): the tiny version, for tests.
+        steps (int): timed steps of the compute-only figure.
+    """
+    import fastai
+    from ssd_course.data import SyntheticSpec, make_synthetic
+    from ssd_course.lessons import data_root
+    from ssd_course.metrics import evaluate
+    from ssd_course.train import make_learner
+    sizes = dict(QUICK_SIZED if quick else PASCAL_SIZED)
+    root = Path(data or data_root() / ("bench-quick" if quick else "bench-pascal-sized"))
+    if (root / "train.json").is_file() and data is not None:      # a dataset given: use it as it is
+        sizes = dict(n_train=_count(root / "train.json"), n_valid=_count(root / "valid.json"),
+                     min_side="?", max_side="?")
+    else:
+        root = make_synthetic(root, SyntheticSpec(**sizes), workers=max(1, min(16, os.cpu_count() or 1)),
+                              verbose=False)
+    baseline, ours, blog_hp = bench_configs(epochs, quick)
+    steps = 1 if quick else steps
+    print(f"bench --gpu: {device_name()}, torch {torch.__version__}, fastai {fastai.__version__}; "
+          f"{root}: {sizes['n_train']} train + {sizes['n_valid']} valid images, {sizes['min_side']}-"
+          f"{sizes['max_side']} px; {baseline.arch} {baseline.size} px, batch {baseline.bs}; "
+          f"{baseline.epochs} epoch(s)", flush=True)
+    if quick:
+        print("note: --quick: a tiny model and dataset, to test the command; these are not GPU figures")
+    if not torch.cuda.is_available():
+        print("note: no CUDA device: the switches that need one fall back (see the notes below)")
+    out = {"device": device_name(), "torch": torch.__version__, "fastai": fastai.__version__,
+           "dataset": str(root), **sizes, "epochs": baseline.epochs, "date": time.strftime("%Y-%m-%d")}
+
+    # 1. the data pipeline alone, then 2. compute alone: one Learner of each recipe serves both
+    learn_b = make_learner(baseline, path=root, verbose=False)
+    data_b = fast.loader_speed(learn_b.dls.train)
+    start = time.perf_counter()
+    learn_o = make_learner(ours, path=root, verbose=False)
+    out["cache_seconds"] = time.perf_counter() - start
+    data_o = fast.loader_speed(learn_o.dls.train)
+    print(f"data: baseline {data_b:.0f} img/s, ours {data_o:.0f} img/s, speedup {data_o / data_b:.1f}x "
+          f"(ours: images decoded once, {out['cache_seconds']:.1f} s before the first epoch)", flush=True)
+    comp_b, comp_o = fast.compute_speed(learn_b, steps), fast.compute_speed(learn_o, steps)
+    print(f"compute: baseline {comp_b:.0f} img/s, ours {comp_o:.0f} img/s, speedup {comp_o / comp_b:.1f}x",
+          flush=True)
+    out.update(data_baseline=data_b, data_ours=data_o, compute_baseline=comp_b, compute_ours=comp_o)
+    del learn_b, learn_o
+
+    # 3. end to end, and 4. the accuracy it reaches
+    results = {}
+    for key, config in (("baseline", baseline), ("ours", ours), ("blog_hp_fast", blog_hp)):
+        learn, seconds, images = _fit(config, root, warm_up=not quick)
+        results[key] = dict(img_s=images / seconds, s_epoch=seconds / config.epochs,
+                            map=evaluate(learn)["map"], n_valid=len(learn.dls.valid_ds))
+        del learn
+    b, o, h = results["baseline"], results["ours"], results["blog_hp_fast"]
+    print(f"train: baseline {b['img_s']:.0f} img/s ({b['s_epoch']:.1f} s/epoch), ours {o['img_s']:.0f} img/s "
+          f"({o['s_epoch']:.1f} s/epoch), speedup {o['img_s'] / b['img_s']:.1f}x")
+    print(f"map: baseline {b['map']:.3f}, ours {o['map']:.3f} (mAP@0.5 on the {o['n_valid']} validation "
+          f"images after {baseline.epochs} epoch(s))")
+    print(f"also: the fast path with the blog's hyperparameters: {h['img_s']:.0f} img/s, mAP@0.5 {h['map']:.3f}",
+          flush=True)
+    out.update(train=results)
+    if json_out:
+        Path(json_out).write_text(json.dumps(out, indent=1) + "\n")
+    return out

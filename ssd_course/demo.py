@@ -68,8 +68,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     start = time.perf_counter()
-    impl.use(args.impl or default_impl())
-    print(impl.describe(), flush=True)
+    impl.use(args.impl or default_impl())          # printed when training starts (train.ShowRun)
     from ssd_course import metrics, train
     from ssd_course.data import DatasetUnavailable
     config = train.get_config(args.config, epochs=args.epochs)

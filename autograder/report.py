@@ -37,15 +37,16 @@ def check_table(result) -> str:
     out = []
     for ex in result.exercises:
         out.append(f"{ex.module} ({ex.function}):")
-        for outcome in ex.outcomes:
+        public = [o for o in ex.outcomes if not o.hidden]   # a table for students: public cases only
+        for outcome in public:
             out += _case_lines(outcome, details=not ex.common_failure())
         if ex.summary():
             out.append(_indent(ex.summary(), "  => ").replace("\n  => ", "\n     "))
         out += _output_lines(ex)
-        passed = sum(o.passed for o in ex.outcomes)
+        passed = sum(o.passed for o in public)
         hidden = result.hidden_counts.get(ex.module)
         tail = f" — {hidden} hidden cases run at grading" if hidden else ""
-        out.append(f"{ex.module}: {passed}/{len(ex.outcomes)} public cases pass{tail}")
+        out.append(f"{ex.module}: {passed}/{len(public)} public cases pass{tail}")
         out.append("")
     if not result.isolation.strong:
         out.append(f"note: {result.isolation.note}")

@@ -92,6 +92,17 @@ def test_solutions_graded_as_a_submission_get_full_marks(solutions_graded):
     assert "Total: {0}/{0} points".format(result.max_score) in result.report()
 
 
+def test_the_check_table_of_a_full_grading_counts_and_shows_public_cases_only(solutions_graded):
+    table = solutions_graded.check_table()
+    for ex in solutions_graded.exercises:
+        public = [o for o in ex.outcomes if not o.hidden]
+        assert 0 < len(public) < len(ex.outcomes)
+        assert f"{ex.module}: {len(public)}/{len(public)} public cases pass" in table
+        for o in ex.outcomes:
+            if o.hidden:
+                assert o.title not in table, o.title
+
+
 def test_the_gradescope_json_has_the_documented_fields(solutions_graded):
     data = json.loads(json.dumps(solutions_graded.gradescope()))
     assert data["score"] == data["max_score"] == solutions_graded.max_score

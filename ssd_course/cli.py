@@ -27,6 +27,15 @@ COMMANDS = {
 }
 
 
+# Commands for the instructor's repository: a student copy (no solutions/) does not list them.
+INSTRUCTOR_ONLY = ("grade", "release", "run-lessons", "nbgrader", "stubs")
+
+
+def _listed(name) -> bool:
+    from ssd_course.impl import solutions_dir
+    return name not in INSTRUCTOR_ONLY or solutions_dir() is not None
+
+
 def _load(name):
     module, _ = COMMANDS[name]
     return importlib.import_module(module)
@@ -42,6 +51,8 @@ def build_parser(command=None):
     parser = argparse.ArgumentParser(prog="ssd-course", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_, help_) in COMMANDS.items():
+        if not _listed(name) and name != command:
+            continue                      # still runs when named (it then says what it needs)
         p = sub.add_parser(name, help=help_, description=help_)
         if name == command:  # only the chosen command's module is imported
             _hook(_load(name), name, "add_arguments")(p)

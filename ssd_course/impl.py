@@ -41,6 +41,9 @@ def current() -> str:
     which = os.environ.get(ENV_VAR, DEFAULT) or DEFAULT
     if which not in CHOICES:
         raise ValueError(f"{ENV_VAR}={which!r} is not one of {CHOICES}")
+    if which == "solutions" and solutions_dir() is None:
+        raise ValueError(f"{ENV_VAR}=solutions, but the reference solutions are not part of this copy "
+                         f"of the course (a student copy has no solutions/): unset {ENV_VAR} or set it to 'student'")
     return which
 
 
@@ -95,7 +98,8 @@ def describe() -> str:
     """One line saying whose exercise code runs, e.g. for the top of a training log."""
     which = current()
     where = solutions_dir() if which == "solutions" else repo_root() / "ssd_course" / "exercises"
-    return f"exercise functions: {which} ({where})  [set with {ENV_VAR}=student|solutions]"
+    how = f"{ENV_VAR}=student|solutions" if solutions_dir() is not None else "your code in a student copy"
+    return f"exercise functions: {which} ({where})  [{how}]"
 
 
 def _put_solutions_on_path() -> None:

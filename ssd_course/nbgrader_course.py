@@ -29,6 +29,7 @@ nbgrader section walks through the nbgrader commands that follow.
 import copy
 import re
 import shutil
+import sys
 from pathlib import Path
 
 from ssd_course import lessons, registry, stubs
@@ -341,5 +342,6 @@ def run(args) -> int:
         print(f"source/{name}/  {name}.ipynb + {', '.join(m + '.py' for m in modules)}"
               f"  ({len(modules) * args.points:g} points)")
     print(f"wrote {out / 'nbgrader_config.py'}\n"
-          f"next: cd {out} && nbgrader generate_assignment \"*\"   (see the README, section nbgrader)")
+          f"next: cd {out} && {Path(sys.executable).parent / 'nbgrader'} generate_assignment \"*\"   "
+          f"(see the README, section nbgrader)")
     return 0

@@ -37,11 +37,16 @@ finished code then trains the real multi-grid model.
 ## Set up (once)
 
 ```sh
-python -m venv .venv && .venv/bin/pip install -e .
+python -m venv .venv && .venv/bin/pip install -e '.[lessons]'
 ```
 
 (Python 3.10 or newer; conda users: `conda env create -f environment.yml`.)
-Then start Jupyter on the lessons: `.venv/bin/pip install jupyter && .venv/bin/jupyter lab lessons/`.
+It installs this copy's `ssd_course` (your exercises included), PyTorch,
+fastai and Jupyter. Then open the lessons, starting with `00_setup.ipynb`:
+
+```sh
+.venv/bin/jupyter lab lessons/
+```
 
 ## The exercises
 
@@ -195,6 +200,6 @@ def run(args) -> int:
         return 1
     for note in notes:
         print(note)
-    print(f"next: cd {args.out} && python -m venv .venv && .venv/bin/pip install -e . && "
+    print(f"next: cd {args.out} && python -m venv .venv && .venv/bin/pip install -e '.[lessons]' && "
           ".venv/bin/ssd-course check")
     return 0

@@ -1,4 +1,5 @@
 """`ssd-course release OUT` (issue 4): the student copy, proved free of grader material by content."""
+import os
 import re
 import subprocess
 import sys
@@ -85,7 +86,7 @@ def test_the_release_has_the_student_files_and_leaves_the_grader_material_out(st
     for rel, text in expected_stubs().items():
         assert (student_copy / rel).read_text() == text       # the exercises are the stubs
     readme = (student_copy / "README.md").read_text()
-    assert "python -m venv .venv && .venv/bin/pip install -e ." in readme and 'check("jaccard")' in readme
+    assert "python -m venv .venv && .venv/bin/pip install -e '.[lessons]'" in readme and 'check("jaccard")' in readme
 
 
 def test_the_release_builds_as_a_package_of_its_own(student_copy, tmp_path):
@@ -97,6 +98,13 @@ def test_the_release_builds_as_a_package_of_its_own(student_copy, tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "autograder/cases/public_expected.npz" in names and "ssd_course/exercises/jaccard.py" in names
     assert not [n for n in names if n.startswith(("solutions/", "autograder/hidden/"))]
+    # The README's one command installs what the lessons import (mAP from lesson 05 on, Jupyter).
+    meta = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
+    requires = [line.split(":", 1)[1].strip() for line in meta.splitlines() if line.startswith("Requires-Dist:")]
+    base = {re.split(r"[=<>;\[ ]", r)[0].lower() for r in requires if "extra ==" not in r}
+    lessons_extra = {re.split(r"[=<>;\[ ]", r)[0].lower() for r in requires if "extra == \"lessons\"" in r}
+    assert {"torch", "torchvision", "fastai", "torchmetrics", "pycocotools", "matplotlib"} <= base, base
+    assert {"jupyter", "ipykernel"} <= lessons_extra, lessons_extra
 
 
 def test_check_works_in_the_student_copy_from_stored_expectations(student_copy):
@@ -134,3 +142,19 @@ def test_release_refuses_a_folder_that_is_not_empty_and_force_keeps_the_old_one(
     (old,) = tmp_path.glob("student.old-*")
     assert (old / "notes.txt").read_text() == "mine" and f"moved the old {out}" in notes[0]
     assert (out / "autograder" / "cases" / "public_expected.json").is_file()
+
+
+def test_the_student_copy_lists_only_student_commands_and_refuses_the_solutions(student_copy):
+    env = {**os.environ, "PYTHONPATH": str(student_copy), "SSD_COURSE_IMPL": ""}
+    out = subprocess.run([sys.executable, "-m", "ssd_course", "--help"], capture_output=True, text=True,
+                         timeout=120, cwd=student_copy, env=env)
+    assert out.returncode == 0, out.stderr
+    listed = set(re.findall(r"^    (\S+)\s", out.stdout, flags=re.M))
+    assert {"check", "data", "demo"} <= listed and not listed & {"grade", "release", "nbgrader", "stubs"}, listed
+    out = subprocess.run([sys.executable, "-c", "from ssd_course import impl; print(impl.describe())"],
+                         capture_output=True, text=True, timeout=120, cwd=student_copy,
+                         env={**env, "SSD_COURSE_IMPL": "solutions"})
+    assert out.returncode != 0 and "not part of this copy" in out.stderr and "unset SSD_COURSE_IMPL" in out.stderr
+    out = subprocess.run([sys.executable, "-c", "from ssd_course import impl; print(impl.describe())"],
+                         capture_output=True, text=True, timeout=120, cwd=student_copy, env=env)
+    assert "exercise functions: student" in out.stdout and "solutions" not in out.stdout

@@ -408,6 +408,18 @@ def denormalize(images):
     return (images * std + mean).clamp(0, 1)
 
 
+def real_objects(boxes, labels):
+    """Mask of the real objects in padded targets: label > 0 and a box of positive width
+    and height (augmentation can squash a box to nothing while its label stays).
+
+    Args:
+        boxes (Tensor[..., G, 4]): xyxy; labels (Tensor[..., G]): int64, padded with 0.
+    Returns:
+        Tensor[..., G]: bool.
+    """
+    return (labels > 0) & (boxes[..., 2] > boxes[..., 0]) & (boxes[..., 3] > boxes[..., 1])
+
+
 def unpad(boxes, labels):
     """Drop the padding of one image's targets.
 
@@ -419,7 +431,7 @@ def unpad(boxes, labels):
         (Tensor[K, 4], Tensor[K]): the K real objects (label > 0 and a box of
         positive width and height; augmentation can squash a box to nothing).
     """
-    keep = (labels > 0) & (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+    keep = real_objects(boxes, labels)
     return boxes[keep], labels[keep]
 
 

@@ -20,7 +20,7 @@ in [-1, 1] and are brought to [0, 1] here (`(boxes + 1) / 2`).
 import torch
 
 from ssd_course import impl
-from ssd_course.data import unpad
+from ssd_course.data import real_objects, unpad   # one rule for "a real object", loop and batch
 from ssd_course.viz import plain
 
 POS_IOU = 0.4        # the blog's threshold: an anchor overlapping an object more than this predicts it
@@ -106,17 +106,6 @@ def ssd_loss_loop(pred, bbox, clas, anchors, grid_sizes, alpha=0.25, gamma=2.0):
 
 
 # --- the same loss on the whole batch at once --------------------------------------------------
-
-def real_objects(bbox: torch.Tensor, clas: torch.Tensor) -> torch.Tensor:
-    """Mask of the real objects in padded targets (the rule of `data.unpad`): label > 0, non-empty box.
-
-    Args:
-        bbox (Tensor[..., G, 4]): ``xyxy``; clas (Tensor[..., G]).
-    Returns:
-        Tensor[..., G]: bool.
-    """
-    return (clas > 0) & (bbox[..., 2] > bbox[..., 0]) & (bbox[..., 3] > bbox[..., 1])
-
 
 def match_batch(overlaps: torch.Tensor, real: torch.Tensor):
     """Each anchor's object in each image, by the rules of `map_to_ground_truth` (exercise 4).

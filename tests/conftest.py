@@ -3,6 +3,7 @@ import warnings
 
 import pytest
 
+from ssd_course import impl
 from ssd_course.data import SyntheticSpec, make_synthetic
 
 # fastai's import warns on stderr about torch.jit.script; not ours to fix.
@@ -15,3 +16,23 @@ SMALL = SyntheticSpec(n_train=48, n_valid=16, seed=7)
 def small_dataset(tmp_path_factory):
     """A 48 + 16 image synthetic dataset (PASCAL_2007 layout), shared by the session's tests."""
     return make_synthetic(tmp_path_factory.mktemp("synthetic"), SMALL, workers=1, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def solutions_in_use():
+    """The pipeline runs the reference solutions for one test module; the choice is restored after.
+
+    Modules that test the pipeline (not the exercises) use it with
+    ``pytestmark = pytest.mark.usefixtures("solutions_in_use")``.
+    """
+    before = impl.current()
+    impl.use("solutions")
+    yield
+    impl.use(before)
+
+
+@pytest.fixture(scope="module")
+def anchors():
+    """(anchors Tensor[189, 4] cxcywh in [0, 1], grid_sizes Tensor[189, 1]) of the multi-grid head."""
+    from ssd_course.model import HEADS
+    return HEADS["multi"].make()

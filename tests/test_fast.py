@@ -6,7 +6,7 @@ import random
 import pytest
 import torch
 
-from ssd_course import fast, impl, train
+from ssd_course import fast, train
 from ssd_course.viz import plain
 
 
@@ -18,12 +18,7 @@ def tiny_dataset(tmp_path_factory):
     return make_synthetic(tmp_path_factory.mktemp("tiny"), spec, workers=1, verbose=False)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def solutions():
-    before = impl.current()
-    impl.use("solutions")
-    yield
-    impl.use(before)
+pytestmark = pytest.mark.usefixtures("solutions_in_use")
 
 
 def test_cached_batches_are_fastais_batches(small_dataset):

@@ -4,20 +4,9 @@ import torch
 
 from ssd_course import impl, loss
 from ssd_course.bench import random_targets
-from ssd_course.model import HEADS
 
 
-@pytest.fixture(scope="module", autouse=True)
-def solutions():
-    before = impl.current()
-    impl.use("solutions")
-    yield
-    impl.use(before)
-
-
-@pytest.fixture(scope="module")
-def anchors():
-    return HEADS["multi"].make()
+pytestmark = pytest.mark.usefixtures("solutions_in_use")
 
 
 def test_actn_to_bb_zero_activation_is_the_anchor():

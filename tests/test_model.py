@@ -2,16 +2,11 @@
 import pytest
 import torch
 
-from ssd_course import impl, model
+from ssd_course import model
 from ssd_course.model import HEADS, SSDHead, ssd_model
 
 
-@pytest.fixture(scope="module", autouse=True)
-def solutions():
-    before = impl.current()
-    impl.use("solutions")
-    yield
-    impl.use(before)
+pytestmark = pytest.mark.usefixtures("solutions_in_use")
 
 
 def grids_seen(m, x):

@@ -2,24 +2,12 @@
 import pytest
 import torch
 
-from ssd_course import impl
-from ssd_course.model import HEADS
 from ssd_course.postprocess import detect
 
 BIG = 20.0   # a logit that is surely on (sigmoid ~ 1) or, negated, surely off
 
 
-@pytest.fixture(scope="module", autouse=True)
-def solutions():
-    before = impl.current()
-    impl.use("solutions")
-    yield
-    impl.use(before)
-
-
-@pytest.fixture(scope="module")
-def anchors():
-    return HEADS["multi"].make()
+pytestmark = pytest.mark.usefixtures("solutions_in_use")
 
 
 def test_shapes_ranges_and_order_on_random_activations(anchors):

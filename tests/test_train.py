@@ -11,12 +11,7 @@ from ssd_course import bench, impl, metrics, train
 CLI = [sys.executable, "-m", "ssd_course"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def solutions():
-    before = impl.current()
-    impl.use("solutions")
-    yield
-    impl.use(before)
+pytestmark = pytest.mark.usefixtures("solutions_in_use")
 
 
 def test_the_named_configs():

@@ -36,8 +36,8 @@ class Config:
         size: images are squished to ``size x size``; bs: batch size.
         epochs, lr, wd: `fit_one_cycle`'s epochs, maximum learning rate and weight decay.
         head_drop: dropout in the head (the blog: 0.4 in the multi head; 0 trains faster when short).
-        augment: "blog" (rotate, flip, dihedral on the batch), "flip" (left-right flips of each
-            image as it loads: cheap on a CPU) or "none".
+        augment: "blog" (rotate, flip, dihedral on the batch), "tight" (dihedral, zoom, lighting),
+            "flip" (left-right flips of the batch: cheap on a CPU) or "none" (see `transforms`).
         loc_weight: weight of the box loss against the class loss (the blog: 1).
         per_image: divide the loss by the batch size (the blog sums over the images).
         num_workers: data-loading processes (None: fastai's default).
@@ -78,8 +78,8 @@ CONFIGS = {
     # The demo: see the README's `demo` section for why each choice.
     "cpu": Config("cpu", arch="resnet10", pretrained=True, cut=-3, size=96, bs=32, epochs=6, lr=1e-3,
                   head_drop=0.0, augment="flip", loc_weight=1.0, per_image=True, num_workers=1),
-    # Lesson 08 on a GPU: the blog's model, data path and arithmetic made fast (ssd_course.fast),
-    # from scratch (no ImageNet weights offline). docs/benchmarks.md has its measured figures.
+    # Lesson 08 on a GPU: the blog's model, data path and arithmetic made fast (ssd_course.fast).
+    # ImageNet weights when they can be had; docs/benchmarks.md's figures are from scratch (offline).
     "gpu": Config("gpu", arch="resnet34", pretrained=True, size=224, bs=128, epochs=20, lr=2e-3,
                   head_drop=0.0, augment="flip", loc_weight=10.0, cache=True, precision="bf16",
                   channels_last=True, opt="fused"),

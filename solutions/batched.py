@@ -36,5 +36,5 @@ def map_to_ground_truth_batched(overlaps: torch.Tensor, real: torch.Tensor):
     claimed_by.scatter_reduce_(1, best_anchor, claimant, reduce="amax")   # the later object wins
     forced = claimed_by >= 0                                   # [B, A]
     gt_idx = torch.where(forced, claimed_by, gt_idx)
-    gt_overlap = torch.where(forced, torch.full_like(gt_overlap, FORCED_MATCH), gt_overlap)
+    gt_overlap = gt_overlap.masked_fill(forced, FORCED_MATCH)
     return gt_overlap, gt_idx

@@ -41,21 +41,27 @@ def current() -> str:
     which = os.environ.get(ENV_VAR, DEFAULT) or DEFAULT
     if which not in CHOICES:
         raise ValueError(f"{ENV_VAR}={which!r} is not one of {CHOICES}")
-    if which == "solutions" and solutions_dir() is None:
+    if which == "solutions" and not os.path.isfile(_SOLUTIONS_INIT):
         raise ValueError(f"{ENV_VAR}=solutions, but the reference solutions are not part of this copy "
                          f"of the course (a student copy has no solutions/): unset {ENV_VAR} or set it to 'student'")
     return which
 
 
+# Resolved once: the loss asks for an exercise function several times per batch (per
+# image in the blog's loop), so a lookup must cost a dictionary read and one stat, not
+# a walk up the filesystem.
+_ROOT = Path(__file__).resolve().parent.parent
+_SOLUTIONS_INIT = str(_ROOT / "solutions" / "__init__.py")
+
+
 def repo_root() -> Path:
     """The course copy this package belongs to (the folder holding ssd_course/)."""
-    return Path(__file__).resolve().parent.parent
+    return _ROOT
 
 
 def solutions_dir():
     """The solutions/ folder next to this package, or None in a student copy."""
-    path = repo_root() / "solutions"
-    return path if (path / "__init__.py").is_file() else None
+    return _ROOT / "solutions" if os.path.isfile(_SOLUTIONS_INIT) else None
 
 
 def module(name: str):
@@ -64,14 +70,14 @@ def module(name: str):
     A student's module is re-imported when its file changed since it was
     loaded, so an edited exercise takes effect without restarting the kernel.
     """
-    ex = registry.get(name)
-    qualname = f"{_PACKAGES[current()]}.{ex.module}"
+    ex, which = registry.get(name), current()
+    qualname = f"{_PACKAGES[which]}.{ex.module}"
     mod = sys.modules.get(qualname)
     if mod is None:
-        if current() == "solutions" and solutions_dir() is not None:
+        if which == "solutions":
             _put_solutions_on_path()
         mod = importlib.import_module(qualname)
-    elif current() == "student" and _changed_since_import(mod):
+    elif which == "student" and _changed_since_import(mod):
         mod = importlib.reload(mod)
     _remember_mtime(mod)
     return mod
@@ -88,10 +94,13 @@ def solutions_extra(name: str):
     None with the student's code in use or in a student copy, so the caller falls back
     to a path built on the exercise functions alone.
     """
-    if current() != "solutions" or solutions_dir() is None:
+    if current() != "solutions":                 # current() has checked that solutions/ is here
         return None
-    _put_solutions_on_path()
-    return importlib.import_module(f"solutions.{name}")
+    mod = sys.modules.get(f"solutions.{name}")
+    if mod is None:
+        _put_solutions_on_path()
+        mod = importlib.import_module(f"solutions.{name}")
+    return mod
 
 
 def describe() -> str:

@@ -172,7 +172,7 @@ def ssd_loss_batched(pred, bbox, clas, anchors, grid_sizes, alpha=0.25, gamma=2.
     overlaps[real] = impl.jaccard(bbox[real], cxcywh_to_xyxy(anchors))   # [n_real, A]
     gt_overlap, gt_idx = match_batch(overlaps, real)                     # [B, A], [B, A]
     pos = gt_overlap > POS_IOU                                 # [B, A]
-    gt_clas = torch.where(pos, clas.gather(1, gt_idx), torch.zeros_like(gt_idx))   # [B, A]
+    gt_clas = torch.where(pos, clas.gather(1, gt_idx), 0)   # [B, A]: the object's class, or background
     img, anc = pos.nonzero(as_tuple=True)                      # [P], [P]: the positives
     a_ic = actn_to_bb(b_bb[img, anc], anchors[anc], grid_sizes[anc])       # [P, 4]
     gt_bbox = bbox[img, gt_idx[img, anc]]                      # [P, 4]

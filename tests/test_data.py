@@ -163,7 +163,10 @@ def test_offline_pascal_fails_fast_and_names_the_synthetic_set(monkeypatch, tmp_
             raise socket.gaierror(-2, "Name or service not known")
         monkeypatch.setattr(socket, "create_connection", no_dns)
     else:  # a network that swallows packets: the connection attempt never answers
-        monkeypatch.setattr(socket, "create_connection", lambda *a, **k: time.sleep(60))
+        def black_hole(*a, **k):
+            time.sleep(60)                       # far beyond the probe's wait; the thread is a daemon
+            raise socket.timeout("timed out")    # as a real one would, not a None for later tests to trip on
+        monkeypatch.setattr(socket, "create_connection", black_hole)
     start = time.perf_counter()
     with pytest.raises(data.DatasetUnavailable) as err:
         data.pascal_2007(timeout=1.0, data_dir=tmp_path)  # nothing cached there

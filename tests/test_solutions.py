@@ -195,6 +195,24 @@ def test_focal_loss_without_focus_is_half_the_bce():
     torch.testing.assert_close(focal_loss(logits, targets, alpha=0.5, gamma=0.0), bce / 2)
 
 
+def test_focal_loss_is_finite_and_exact_for_confident_logits():
+    # sigmoid(-120) rounds to 0 in float32: a naive -log(sigmoid(z)) gives inf and NaN gradients.
+    logits = torch.tensor([[0., 120., -120., 30., -30., 1e-4, 5.],
+                           [0., -120., 120., -30., 30., -1e-4, -5.]], requires_grad=True)
+    targets = torch.tensor([2, 1])                          # confidently wrong on classes 1 and 2
+    loss = focal_loss(logits, targets)
+    loss.backward()
+    exact = logits.detach().double().requires_grad_()        # the contract in float64, weight detached
+    x, t = exact[:, 1:], F.one_hot(targets, 7)[:, 1:].double()
+    p = x.sigmoid()
+    w = (0.25 * t + 0.75 * (1 - t)) * (1 - (p * t + (1 - p) * (1 - t))) ** 2
+    want = F.binary_cross_entropy_with_logits(x, t, w.detach(), reduction="sum") / 7
+    want.backward()
+    assert torch.isfinite(loss) and torch.isfinite(logits.grad).all()
+    assert loss.item() == pytest.approx(want.item(), rel=1e-6)   # ~41: a confidently wrong term costs ~its logit
+    torch.testing.assert_close(logits.grad.double(), exact.grad, rtol=1e-5, atol=1e-7)
+
+
 def test_focal_loss_gradients_skip_the_background_column():
     logits = torch.randn(20, 4, requires_grad=True)
     focal_loss(logits, torch.randint(0, 4, (20,))).backward()

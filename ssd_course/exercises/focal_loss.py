@@ -28,11 +28,14 @@ def focal_loss(logits: torch.Tensor, targets: torch.Tensor, alpha: float = 0.25,
     if logits.dim() != 2 or targets.shape != logits.shape[:1]:
         raise ValueError(f"expected logits [A, C] and targets [A], got {tuple(logits.shape)} "
                          f"and {tuple(targets.shape)}")
-    # ==== BEGIN EXERCISE (about 7 lines) ====
+    # ==== BEGIN EXERCISE (about 9 lines) ====
     # TODO: write focal_loss here, in place of the `raise` below.
-    # HINT: F.one_hot(targets, C) makes the targets' one-hot; drop column 0 and match the logits' dtype/device
-    # HINT: compute the weight from sigmoid(x) and detach it; F.binary_cross_entropy_with_logits takes a `weight`
-    # HINT: reduce with reduction="sum", then divide by C (all classes, background included)
+    # HINT: the one-hot without background: row k of torch.eye(C)[:, 1:] is class k's, so index it with targets
+    # HINT: z = x where t is 1 and -x where t is 0 gives p_t = sigmoid(z) (1 - sigmoid(x) = sigmoid(-x))
+    # HINT: and BCE(x, t) = -log(sigmoid(z)); sigmoid(z) rounds to 0 for z << 0, so use the equal
+    # HINT: max(-z, 0) - log(sigmoid(|z|)): sigmoid(|z|) is never below 0.5
+    # HINT: the weight is a constant: compute it from z.detach() (or under torch.no_grad())
+    # HINT: sum over all anchors and classes, then divide by C (background included)
     raise NotImplementedError(
         "Exercise 5 (lesson 05): focal_loss is not written yet. Write it in ssd_course/exercises/focal_loss.py, then run check('focal_loss').")
     # ==== END EXERCISE ====

@@ -26,12 +26,12 @@ def jaccard(box_a: torch.Tensor, box_b: torch.Tensor) -> torch.Tensor:
     """
     _check_boxes(box_a, "box_a")
     _check_boxes(box_b, "box_b")
-    # ==== BEGIN EXERCISE (about 7 lines) ====
+    # ==== BEGIN EXERCISE (about 8 lines) ====
     # TODO: write jaccard here, in place of the `raise` below.
-    # HINT: broadcast [N, 1, 2] against [1, M, 2]: the intersection's top-left is the max of the
-    # HINT: top-left corners, its bottom-right the min of the bottom-right corners
-    # HINT: clamp the intersection's width and height at 0 (disjoint boxes), multiply for its area
-    # HINT: union = area_a[:, None] + area_b[None, :] - inter; guard the 0/0 of two empty boxes
+    # HINT: take the four coordinates apart: box_a's as four [N, 1] columns, box_b's as four [M]
+    # HINT: rows; then any arithmetic between the two broadcasts to [N, M], every pair at once
+    # HINT: overlap width = min of the right edges - max of the left edges, at least 0; same for height
+    # HINT: union = area_a + area_b - inter; guard the 0/0 of two empty boxes
     raise NotImplementedError(
         "Exercise 3 (lesson 04): jaccard is not written yet. Write it in ssd_course/exercises/jaccard.py, then run check('jaccard').")
     # ==== END EXERCISE ====

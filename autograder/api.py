@@ -9,6 +9,7 @@ process per exercise, while this process computes the expected values
 (``autograder.reference``); every verdict is made here (``autograder.verdict``).
 Importing this module is cheap: torch loads when grading starts, fastai never.
 """
+import hashlib
 import os
 import sys
 import time
@@ -34,6 +35,7 @@ class ExerciseResult:
     reason: str = None
     output: str = ""              # what the student's code printed (truncated)
     output_total: int = 0
+    sha256: str = None            # of the file's bytes as graded (None: no file): for audits and regrades
 
     @property
     def score(self) -> int:
@@ -192,6 +194,8 @@ def grade(submission=None, exercises=None, hidden=True, isolation="auto", limits
         ex, reason = registry.get(module), found[module][1]
         results.append(_whole(ex, cases, reason, "file") if reason else
                        _exercise_result(ex, cases, runs[module], expects, limits))
+        if not reason:
+            results[-1].sha256 = hashlib.sha256(found[module][0]).hexdigest()
     parent_s += time.perf_counter() - verdict_start
     result = GradeResult(str(submission), results, hidden, iso, ref.mode, parent_s=parent_s)
     if not hidden:
@@ -259,8 +263,9 @@ def _exercise_result(ex, cases, run, expects, limits) -> ExerciseResult:
     titles = {c.id: c.name for c in cases}
     during = f" in case '{titles[current]}'" if current in titles else " while importing"
     reason = _reason(run, messages, during, limits, ex)
-    if reason:
-        result = _whole(ex, cases, reason, "crash")
+    if reason:   # the label each case shows in feedback: what stopped the exercise as a whole
+        stopped = "timeout" if run.ended and "timeout" in run.ended and not run.output_overflow else "crash"
+        result = _whole(ex, cases, reason, stopped)
     else:
         outcomes = []
         for case in cases:

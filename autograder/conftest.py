@@ -43,5 +43,8 @@ def graded(pytestconfig):
 def pytest_terminal_summary(terminalreporter, config):
     result = getattr(config, "_ssd_course_result", None)
     if result is not None:
-        terminalreporter.write_line(f"ssd-course grade: {result.score}/{result.max_score} points "
-                                    f"({result.isolation.kind} isolation)")
+        # Said plainly, so that a student's public-only run does not read as their grade.
+        cases_run = "public and hidden cases" if result.hidden else \
+            "public cases only: not a grade, the hidden cases run at grading"
+        terminalreporter.write_line(f"ssd-course: {result.score}/{result.max_score} points on "
+                                    f"{cases_run} ({result.isolation.kind} isolation)")

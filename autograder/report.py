@@ -6,6 +6,8 @@ timings, no memory addresses), so a regrade can be compared line by line.
 import textwrap
 
 SHOWN_OUTPUT_LINES = 15
+# Checks that stopped an exercise as a whole: its one reason is printed once, not per case.
+WHOLE_EXERCISE = ("crash", "timeout", "file")
 LINE_CHARS = 160
 
 
@@ -17,7 +19,7 @@ def _case_lines(outcome, details=True):
     tag = "[hidden] " if outcome.hidden else ""
     name = outcome.title.split(": ", 1)[1]
     lines = [f"  {'PASS' if outcome.passed else 'FAIL'}  {tag}{name}"]
-    if details and not outcome.passed and outcome.check not in ("crash", "file"):
+    if details and not outcome.passed and outcome.check not in WHOLE_EXERCISE:
         lines.append(_indent(outcome.message(), "        "))
     return lines
 
@@ -64,6 +66,8 @@ def grade_report(result) -> str:
     for ex in result.exercises:
         out.append(f"{ex.module}: {ex.score}/{ex.max_score} points "
                    f"({sum(o.passed for o in ex.outcomes)}/{len(ex.outcomes)} cases)")
+        if ex.sha256:
+            out.append(f"  graded file: sha256 {ex.sha256}")
         if ex.reason:
             out.append(f"  0 points: {ex.reason}")
         else:
@@ -79,7 +83,7 @@ def grade_report(result) -> str:
 
 def gradescope(result) -> dict:
     """Gradescope's ``results.json`` (tests with name, score, max_score, output, visibility)
-    plus ``exercises: {module: {score, max_score}}``."""
+    plus ``exercises: {module: {score, max_score, sha256 of the graded file}}``."""
     tests = []
     for ex in result.exercises:
         for o in ex.outcomes:
@@ -99,7 +103,7 @@ def gradescope(result) -> dict:
         "visibility": "visible",
         "stdout_visibility": "hidden",
         "tests": tests,
-        "exercises": {ex.module: {"score": ex.score, "max_score": ex.max_score}
+        "exercises": {ex.module: {"score": ex.score, "max_score": ex.max_score, "sha256": ex.sha256}
                       for ex in result.exercises},
         "extra_data": {"isolation": result.isolation.note, "reference": result.reference,
                        "hidden_cases": result.hidden},

@@ -16,6 +16,7 @@ import numpy as np
 
 from autograder import hints
 from autograder.cases import DEFAULT_TOL
+from ssd_course import registry
 
 
 @dataclass
@@ -376,7 +377,7 @@ def _first_failure(case, expects, results, seconds):
             if failure:
                 return failure
     for expect, result in zip(expects, results):
-        failure = _unmodified(expect["inputs"], result)
+        failure = _unmodified(expect["inputs"], result, registry.get(case.exercise).params)
         if failure:
             return failure
     return None
@@ -401,13 +402,15 @@ def _gradient(case, expect, result):
     return None
 
 
-def _unmodified(originals, result):
-    """The inputs after the call against their values before it (bit for bit, NaN equal to NaN)."""
+def _unmodified(originals, result, params=()):
+    """The inputs after the call against their values before it (bit for bit, NaN equal to NaN).
+    `params`: the function's parameter names, to say which argument changed."""
     for i, (original, after) in enumerate(zip(originals, result.get("inputs_after") or [])):
         if original is None:
             continue
         if after is None or after.get("array") is None or list(after["shape"]) != list(original.shape) \
                 or mismatch(original, after["array"], (0.0, 0.0)).any():
-            text = f"argument {i + 1} was modified by the call"
+            name = f" (`{params[i]}`)" if i < len(params) else ""
+            text = f"argument {i + 1}{name} was modified by the call"
             return Failure("modified input", text, text, "modified_input")
     return None

@@ -12,6 +12,7 @@ class Exercise:
     module: str       # file name in ssd_course/exercises/ and solutions/
     function: str     # the function the student writes
     lesson: str       # the lesson that introduces it (lessons/NN_*.ipynb)
+    params: tuple = ()  # the function's parameters, in order (EXERCISES.md), to name them in feedback
 
     @property
     def path(self) -> str:
@@ -20,12 +21,12 @@ class Exercise:
 
 
 EXERCISES = (
-    Exercise(1, "flatten_conv", "flatten_conv", "02"),
-    Exercise(2, "anchors", "make_anchors", "03"),
-    Exercise(3, "jaccard", "jaccard", "04"),
-    Exercise(4, "matching", "map_to_ground_truth", "04"),
-    Exercise(5, "focal_loss", "focal_loss", "05"),
-    Exercise(6, "nms", "nms", "07"),
+    Exercise(1, "flatten_conv", "flatten_conv", "02", ("x", "k")),
+    Exercise(2, "anchors", "make_anchors", "03", ("grids", "zooms", "ratios")),
+    Exercise(3, "jaccard", "jaccard", "04", ("box_a", "box_b")),
+    Exercise(4, "matching", "map_to_ground_truth", "04", ("overlaps",)),
+    Exercise(5, "focal_loss", "focal_loss", "05", ("logits", "targets", "alpha", "gamma")),
+    Exercise(6, "nms", "nms", "07", ("boxes", "scores", "overlap", "top_k")),
 )
 
 _BY_NAME = {**{e.module: e for e in EXERCISES}, **{e.function: e for e in EXERCISES}}

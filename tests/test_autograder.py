@@ -103,6 +103,16 @@ def test_the_check_table_of_a_full_grading_counts_and_shows_public_cases_only(so
                 assert o.title not in table, o.title
 
 
+def test_each_exercise_records_the_hash_of_the_bytes_it_graded(solutions_copy, solutions_graded):
+    import hashlib
+    report = solutions_graded.report()
+    for ex in solutions_graded.exercises:
+        source = (solutions_copy / "ssd_course" / "exercises" / f"{ex.module}.py").read_bytes()
+        assert ex.sha256 == hashlib.sha256(source).hexdigest()
+        assert f"graded file: sha256 {ex.sha256}" in report
+        assert solutions_graded.gradescope()["exercises"][ex.module]["sha256"] == ex.sha256
+
+
 def test_the_gradescope_json_has_the_documented_fields(solutions_graded):
     data = json.loads(json.dumps(solutions_graded.gradescope()))
     assert data["score"] == data["max_score"] == solutions_graded.max_score
@@ -217,6 +227,12 @@ def test_pytest_on_the_autograder_runs_the_same_grading(tmp_path):
     assert f"{failed} failed, {len(result.outcomes) - failed} passed" in out.stdout
     assert "test_case[jaccard: a 2 x 3 case gives a [2, 3] result" in out.stdout
     assert hints.HINTS["transposed"] in out.stdout
+    assert f"ssd-course: {result.score}/{result.max_score} points on public and hidden cases" in out.stdout
+    public = subprocess.run([sys.executable, "-m", "pytest", str(impl.repo_root() / "autograder"),
+                             "--submission", str(root), "--exercise", "jaccard", "--public-only",
+                             "-q", "-p", "no:cacheprovider"],
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert "points on public cases only: not a grade, the hidden cases run at grading" in public.stdout
 
 
 def test_grade_line_reports_both_timings():

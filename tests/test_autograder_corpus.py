@@ -61,6 +61,7 @@ MISTAKES = {
     "mistakes_c": {"jaccard": ("xywh", 10), "anchors": ("grid_sizes_flat", 0),
                    "matching": ("forced_idx_missing", 8), "focal_loss": ("not_scalar", 0),
                    "nms": ("top_k_ignored", 18), "flatten_conv": ("anchor_minor", 2)},
+    "mistakes_d": {"matching": ("modified_input", 0)},
 }
 
 
@@ -71,6 +72,18 @@ def test_each_known_mistake_loses_points_and_shows_its_hint(grade, name):
         ex = result[module]
         assert ex.score <= most < FULL[module], (module, ex.score)
         assert hints.HINTS[hint] in hints_of(ex), (module, hints_of(ex))
+
+
+def test_the_large_iou_case_diagnoses_mistakes_too(grade):
+    ex = by_module(grade("mistakes_b"))["jaccard"]              # the +1 pixel convention
+    big = next(o for o in ex.outcomes if "2000 x 2000" in o.title)
+    assert not big.passed and big.hint == hints.HINTS["plus_one"]
+
+
+def test_an_argument_changed_in_place_is_named(grade):
+    ex = by_module(grade("mistakes_d"))["matching"]
+    details = {o.detail for o in ex.outcomes if o.check == "modified input"}
+    assert details == {"argument 1 (`overlaps`) was modified by the call"}
 
 
 def test_hidden_failures_name_the_check_but_never_the_expected_values(grade):
@@ -110,6 +123,10 @@ def test_loops_memory_recursion_and_output_floods_are_contained(grade):
     assert ex["focal_loss"].reason.startswith("printed more than 1024 KB of output")
     assert len(ex["focal_loss"].output) <= Limits.shown_bytes       # captured output is truncated
     assert ex["focal_loss"].output_total > Limits.output_bytes
+    # every case, hidden ones included, is labelled with what stopped its exercise
+    assert {o.check for o in ex["flatten_conv"].outcomes} == {"timeout"}
+    assert {o.check for o in ex["jaccard"].outcomes} == {"crash"}
+    assert {o.check for o in ex["focal_loss"].outcomes} == {"crash"}   # flood: not a timeout
 
 
 @pytest.fixture

@@ -46,5 +46,6 @@ CASES = [
     # a busy machine: the vectorised reference takes 0.1-0.6 s, a loop over pairs minutes.
     Case(EX, "2000 x 2000 boxes run in well under a second (limit 5 s, for busy machines)",
          (Call((tensor(tiles(40, 50, 8.0)), tensor(tiles(40, 50, 8.0, shift=4.0))),
-               time_limit=10.0),), points=2, max_seconds=5.0, mistakes=("transposed",)),
+               time_limit=10.0),), points=2, max_seconds=5.0,
+         mistakes=tuple(m for m in IOU if m != "nan_for_empty")),   # no empty boxes here
 ]

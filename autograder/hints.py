@@ -94,6 +94,9 @@ HINTS = {
     "not_scalar": "Return a scalar: a 0-dimensional Tensor[] (.sum() with no dim), not shape [1].",
     "grad_background": "Column 0 (the background) received a gradient: the loss must not use "
                        "logits[:, 0].",
+    "log_underflow": "The loss is inf or NaN for a confidently wrong logit: in float32 sigmoid(z) "
+                     "rounds to 0 below z = -104 or so, and log(0) = -inf. Write -log(sigmoid(z)) as "
+                     "max(-z, 0) - log(sigmoid(|z|)), or use F.binary_cross_entropy_with_logits.",
     "cuda_trap": "Do not call .cuda(): build the one-hot targets on the logits' device "
                  "(F.one_hot(targets, C).to(logits)).",
     # --- nms ---

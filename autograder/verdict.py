@@ -244,6 +244,14 @@ def _not_scalar(exp, got, tol):
         and int(np.prod(pairs[0][1]["shape"])) == 1
 
 
+def _not_finite(exp, got, tol):
+    """inf or NaN where the expected value is a finite number (e.g. a log that reached 0)."""
+    return any(b.get("array") is not None and b["array"].dtype.kind == "f" and a.get("array") is not None
+               and a["array"].shape == b["array"].shape
+               and (~np.isfinite(b["array"]) & np.isfinite(a["array"].astype(float))).any()
+               for a, b in _tensors(exp, got))
+
+
 # exercise-specific detectors, used where a case lists their name in `mistakes`
 DETECTORS = {
     "transposed": _transposed,
@@ -254,6 +262,7 @@ DETECTORS = {
     "max_over_anchors": _max_over_anchors,
     "grid_sizes_flat": _grid_sizes_flat,
     "not_scalar": _not_scalar,
+    "log_underflow": _not_finite,
 }
 
 

@@ -10,7 +10,9 @@ def focal_loss(logits: torch.Tensor, targets: torch.Tensor, alpha: float = 0.25,
     With ``t = one_hot(targets, C)[:, 1:]``, ``x = logits[:, 1:]``, ``p = sigmoid(x)``,
     ``p_t = p*t + (1-p)*(1-t)`` and weight
     ``w = (alpha*t + (1-alpha)*(1-t)) * (1-p_t)**gamma``, the loss is
-    ``sum(w * BCE(x, t)) / C``. The weight is treated as a constant (detached).
+    ``sum(w * BCE(x, t)) / C``. The weight is treated as a constant (detached), as the
+    blog does; ``torchvision.ops.sigmoid_focal_loss`` gives the same value but lets
+    gradients through the weight. Either is accepted.
 
     Args:
         logits (Tensor[A, C]): raw class scores; column 0 is the background.

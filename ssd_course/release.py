@@ -66,7 +66,9 @@ with a hint when the failure looks like a known mistake; the last line of each
 exercise says how many public cases pass and how many hidden cases run at
 grading. The check exits non-zero while a case fails. With pytest installed
 (`.venv/bin/pip install pytest`), `.venv/bin/python -m pytest autograder/` runs
-the same cases as pytest tests.
+the same cases as pytest tests; `--exercise jaccard` (or `-k jaccard`) keeps to
+the exercises you have written, so the stubs still to come do not fill the
+screen with failures.
 
 Your code runs in a separate, sandboxed process with a time and memory limit:
 an infinite loop or a crash in one exercise is reported in one line and never

@@ -15,7 +15,7 @@ from autograder.sandbox import Limits
 from corpus.build import make_submission
 from ssd_course.impl import repo_root
 
-FULL = {"flatten_conv": 14, "anchors": 14, "jaccard": 23, "matching": 16, "focal_loss": 15, "nms": 20}
+FULL = {"flatten_conv": 14, "anchors": 14, "jaccard": 23, "matching": 16, "focal_loss": 16, "nms": 20}
 
 
 def scores(result):
@@ -61,7 +61,7 @@ MISTAKES = {
     "mistakes_c": {"jaccard": ("xywh", 10), "anchors": ("grid_sizes_flat", 0),
                    "matching": ("forced_idx_missing", 8), "focal_loss": ("not_scalar", 0),
                    "nms": ("top_k_ignored", 18), "flatten_conv": ("anchor_minor", 2)},
-    "mistakes_d": {"matching": ("modified_input", 0)},
+    "mistakes_d": {"matching": ("modified_input", 0), "focal_loss": ("log_underflow", 15)},
 }
 
 

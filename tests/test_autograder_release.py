@@ -111,7 +111,7 @@ def test_check_works_in_the_student_copy_from_stored_expectations(student_copy):
     env = {"PYTHONPATH": str(student_copy), "PATH": "/usr/bin:/bin"}
     stubs = subprocess.run([sys.executable, "-m", "ssd_course", "check", "focal_loss"], cwd=student_copy,
                            capture_output=True, text=True, env=env, timeout=300)
-    assert stubs.returncode == 1 and "focal_loss: 0/6 public cases pass — 7 hidden cases run at grading" \
+    assert stubs.returncode == 1 and "focal_loss: 0/7 public cases pass — 7 hidden cases run at grading" \
         in stubs.stdout, stubs.stdout + stubs.stderr
     for module in ("focal_loss", "nms"):
         text = (solutions_dir() / f"{module}.py").read_text()

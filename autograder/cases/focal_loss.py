@@ -5,7 +5,7 @@ from autograder.cases import Call, Case, py, random_ints, random_normal, tensor
 
 EX = "focal_loss"
 FOCAL = ("background_kept", "alpha_swapped", "gamma_missing", "divided_by_c_minus_1",
-         "mean_reduction", "not_divided", "not_scalar", "grad_background")
+         "mean_reduction", "not_divided", "not_scalar", "grad_background", "log_underflow")
 
 
 def loss(logits, targets, grad=False, dtype="float32", layout="contiguous", **kwargs):
@@ -37,6 +37,10 @@ CASES = [
          (loss(random_normal(8, (8, 4), 1.0), mostly_background(9, 8, 4, 0.5), grad=True,
                alpha=0.25, gamma=2.0),), points=2,
          grad_options=("solutions", "weight_not_detached"), mistakes=FOCAL),
+    # sigmoid(-120) is 0 in float32: the lesson's naive -log(sigmoid(z)) gives inf here.
+    Case(EX, "confidently wrong logits (up to 120) give the exact, finite loss",
+         (loss([[0.0, 120.0, -120.0, 3.0], [0.0, -120.0, 110.0, -2.0], [0.0, 90.0, 0.5, -100.0]],
+               [2, 1, 0], alpha=0.25, gamma=2.0),), reference="torchvision", mistakes=FOCAL),
     Case(EX, "C = 2: a single object class",
          (loss(random_normal(10, (12, 2), 2.0), mostly_background(11, 12, 2, 0.5),
                alpha=0.25, gamma=2.0),), mistakes=FOCAL),

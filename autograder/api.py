@@ -263,9 +263,8 @@ def _exercise_result(ex, cases, run, expects, limits) -> ExerciseResult:
     titles = {c.id: c.name for c in cases}
     during = f" in case '{titles[current]}'" if current in titles else " while importing"
     reason = _reason(run, messages, during, limits, ex)
-    if reason:   # the label each case shows in feedback: what stopped the exercise as a whole
-        stopped = "timeout" if run.ended and "timeout" in run.ended and not run.output_overflow else "crash"
-        result = _whole(ex, cases, reason, stopped)
+    if reason:   # each case is labelled with what stopped the exercise as a whole
+        result = _whole(ex, cases, reason, "timeout" if reason.startswith(TIMEOUT_REASON) else "crash")
     else:
         outcomes = []
         for case in cases:
@@ -275,6 +274,9 @@ def _exercise_result(ex, cases, run, expects, limits) -> ExerciseResult:
         result = ExerciseResult(ex.module, ex.function, outcomes)
     result.output, result.output_total = run.output_text(), run.output_total
     return result
+
+
+TIMEOUT_REASON = "did not finish within"
 
 
 def _reason(run, messages, during, limits, ex):
@@ -304,7 +306,7 @@ def _reason(run, messages, during, limits, ex):
         return f"the grading process was stopped{during}: an exercise must not signal or stop " \
                "other processes"
     if "timeout" in ended:
-        return f"did not finish within {ended['timeout']:g} s{during}: an infinite loop?"
+        return f"{TIMEOUT_REASON} {ended['timeout']:g} s{during}: an infinite loop?"
     if "signal" in ended:
         what = SIGNALS.get(ended["signal"], f"signal {ended['signal']}")
         return f"crashed with {what}{during}"

@@ -206,10 +206,15 @@ def _transposed(exp, got, tol):
             and not mismatch(e["array"].T, got["array"], tolerance(e["dtype"], tol)).any())
 
 
+def _same_shape_arrays(exp, got):
+    """(expected array, returned array) of each tensor pair whose shapes agree."""
+    return [(a["array"], b["array"]) for a, b in _tensors(exp, got)
+            if a.get("array") is not None and b.get("array") is not None
+            and a["array"].shape == b["array"].shape]
+
+
 def _nan_for_empty(exp, got, tol):
-    return any(b.get("array") is not None and a["array"].shape == b["array"].shape
-               and (np.isnan(b["array"].astype(float)) & (a["array"] == 0)).any()
-               for a, b in _tensors(exp, got))
+    return any((np.isnan(g.astype(float)) & (e == 0)).any() for e, g in _same_shape_arrays(exp, got))
 
 
 def _keep_count(exp, got, tol):
@@ -246,10 +251,8 @@ def _not_scalar(exp, got, tol):
 
 def _not_finite(exp, got, tol):
     """inf or NaN where the expected value is a finite number (e.g. a log that reached 0)."""
-    return any(b.get("array") is not None and b["array"].dtype.kind == "f" and a.get("array") is not None
-               and a["array"].shape == b["array"].shape
-               and (~np.isfinite(b["array"]) & np.isfinite(a["array"].astype(float))).any()
-               for a, b in _tensors(exp, got))
+    return any(g.dtype.kind == "f" and (~np.isfinite(g) & np.isfinite(e.astype(float))).any()
+               for e, g in _same_shape_arrays(exp, got))
 
 
 # exercise-specific detectors, used where a case lists their name in `mistakes`
@@ -282,11 +285,9 @@ def _generic(exp, got):
             return "dtype_changed"
         if e["dtype"] == "int64" and g["dtype"] in ("int32", "int16", "int8", "uint8"):
             return "int32_indices"
-    for e, g in _tensors(exp, got):
-        if g.get("array") is not None and g["array"].dtype.kind == "f" and e.get("array") is not None \
-                and e["array"].shape == g["array"].shape \
-                and (np.isnan(g["array"]) & ~np.isnan(e["array"].astype(float))).any():
-            return "nan_result"
+    if any(g.dtype.kind == "f" and (np.isnan(g) & ~np.isnan(e.astype(float))).any()
+           for e, g in _same_shape_arrays(exp, got)):
+        return "nan_result"
     return None
 
 

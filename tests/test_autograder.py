@@ -105,12 +105,12 @@ def test_the_check_table_of_a_full_grading_counts_and_shows_public_cases_only(so
 
 def test_each_exercise_records_the_hash_of_the_bytes_it_graded(solutions_copy, solutions_graded):
     import hashlib
-    report = solutions_graded.report()
+    report, exercises = solutions_graded.report(), solutions_graded.gradescope()["exercises"]
     for ex in solutions_graded.exercises:
         source = (solutions_copy / "ssd_course" / "exercises" / f"{ex.module}.py").read_bytes()
         assert ex.sha256 == hashlib.sha256(source).hexdigest()
         assert f"graded file: sha256 {ex.sha256}" in report
-        assert solutions_graded.gradescope()["exercises"][ex.module]["sha256"] == ex.sha256
+        assert exercises[ex.module]["sha256"] == ex.sha256
 
 
 def test_the_gradescope_json_has_the_documented_fields(solutions_graded):

@@ -6,6 +6,7 @@ the contract names. (That the stubs match the solutions is `test_cli`'s
 `test_stubs_match_the_solutions`.)
 """
 import importlib
+import inspect
 import time
 
 import pytest
@@ -275,3 +276,11 @@ def test_each_stub_raises_not_implemented_naming_its_exercise(ex):
     message = str(info.value)
     assert message == not_implemented_message(ex)
     assert f"Exercise {ex.number}" in message and ex.function in message and ex.path in message
+
+
+@pytest.mark.parametrize("ex", registry.EXERCISES, ids=lambda e: e.module)
+def test_the_registry_names_each_functions_parameters_as_written(ex):
+    # feedback names a changed argument by these (autograder.verdict): they must not drift
+    for package in ("ssd_course.exercises", "solutions"):
+        fn = getattr(importlib.import_module(f"{package}.{ex.module}"), ex.function)
+        assert tuple(inspect.signature(fn).parameters) == ex.params, (package, ex.module)

@@ -7,8 +7,12 @@
 Modules, in the order a grading runs through them:
 
     cases/       the cases: inputs, points, what to compare (hidden/ holds the hidden ones)
-    sandbox.py   the isolated child processes the student's code runs in
-    runner.py    the child side: builds inputs, calls the function, sends plain data back
+    box.py       the box the student's code runs in and what each isolation mode guarantees
+    sandbox.py   drives the box from the trusted side: one call at a time, timed here
+    runner.py    inside the box: the zygote, which drops privileges and forks one child per exercise
+    child.py     inside the box: the exercise child, confined by seccomp.py, calls the function
+    values.py    case inputs and returned values as plain data (both sides)
+    wire.py      bounded frames and text escaping (both sides); messages.py the trusted schema
     reference.py expected values, computed in the grader's own process
     verdict.py   every comparison and the diagnosis of known mistakes (hints.py)
     report.py    the check table, the grader's report, Gradescope's results.json

@@ -19,7 +19,9 @@ from pathlib import Path
 
 from autograder import cases as case_registry
 from autograder import report as report_mod
+from autograder import box as box_mod
 from autograder import sandbox as sandbox_mod
+from autograder import hints, messages, wire
 from autograder.verdict import Outcome, evaluate
 from ssd_course import registry
 
@@ -36,6 +38,7 @@ class ExerciseResult:
     output: str = ""              # what the student's code printed (truncated)
     output_total: int = 0
     sha256: str = None            # of the file's bytes as graded (None: no file): for audits and regrades
+    output_hidden: bool = False   # it printed during hidden cases: counted, not shown
 
     @property
     def score(self) -> int:
@@ -117,21 +120,42 @@ class GradeResult:
 
 
 def locate(submission: Path, module: str):
-    """The student's file for `module`: (bytes, None) or (None, one-line reason)."""
-    path = submission / "ssd_course" / "exercises" / f"{module}.py"
+    """The student's file for `module`: (bytes, None) or (None, one-line reason).
+
+    Only a regular file with one name, inside the submission, is read: a symbolic link,
+    a hard link (``st_nlink > 1``: another name of a file that may lie outside, such as
+    the instructor's ``solutions/jaccard.py``), a folder, FIFO or device is refused.
+    The type is checked before opening (opening a device can act on it) and again on
+    the open file, so the path cannot be swapped for a link in between.
+    """
+    import stat
+
     rel = f"ssd_course/exercises/{module}.py"
-    if path.is_symlink():
-        return None, f"{rel} is a symbolic link: submit the file itself"
-    if not path.is_file():
+    path = submission / rel
+    try:
+        st = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
         return None, f"file not found: {rel}"
-    real = path.resolve()
-    if not str(real).startswith(str(submission.resolve()) + os.sep):
-        return None, f"{rel} lies outside the submission folder"
-    if real.stat().st_size > MAX_SOURCE_BYTES:
-        return None, f"{rel} is larger than {MAX_SOURCE_BYTES >> 20} MB"
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    if stat.S_ISLNK(st.st_mode):
+        return None, f"{rel} is a symbolic link: submit the file itself"
+    if not stat.S_ISREG(st.st_mode):
+        return None, f"{rel} is not a regular file"
+    if not str(path.resolve()).startswith(str(submission.resolve()) + os.sep):
+        return None, f"{rel} lies outside the submission folder"     # through a linked folder
+    try:   # O_NONBLOCK: a FIFO swapped in after the check must not hang the grader
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        return None, f"{rel} cannot be read ({exc.strerror})"
     with os.fdopen(fd, "rb") as f:
-        return f.read(MAX_SOURCE_BYTES + 1), None
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            return None, f"{rel} is not a regular file"
+        if st.st_nlink > 1:
+            return None, f"{rel} is a hard link: submit the file itself"
+        data = f.read(MAX_SOURCE_BYTES + 1)
+    if len(data) > MAX_SOURCE_BYTES:
+        return None, f"{rel} is larger than {MAX_SOURCE_BYTES >> 20} MB"
+    return data, None
 
 
 def default_submission() -> Path:
@@ -173,7 +197,7 @@ def grade(submission=None, exercises=None, hidden=True, isolation="auto", limits
     iso = sandbox_mod.choose_isolation(isolation)
     limits = limits or sandbox_mod.Limits()
     found = {m: locate(submission, m) for m in by_module}          # {module: (source, reason)}
-    jobs = {m: (source, _job(m, by_module[m])) for m, (source, reason) in found.items() if not reason}
+    jobs = {m: _exercise(m, source, by_module[m]) for m, (source, reason) in found.items() if not reason}
 
     # The children run while this process computes the expected values.
     box = sandbox_mod.Sandbox(jobs, iso, limits, parallel, hide).start() if jobs else None
@@ -197,7 +221,8 @@ def grade(submission=None, exercises=None, hidden=True, isolation="auto", limits
         if not reason:
             results[-1].sha256 = hashlib.sha256(found[module][0]).hexdigest()
     parent_s += time.perf_counter() - verdict_start
-    result = GradeResult(str(submission), results, hidden, iso, ref.mode, parent_s=parent_s)
+    result = GradeResult(str(submission), results, hidden, _held(iso, box, limits), ref.mode,
+                         parent_s=parent_s)
     if not hidden:
         result.hidden_counts = _hidden_counts(by_module)
     result.wall_s = time.perf_counter() - start
@@ -207,6 +232,11 @@ def grade(submission=None, exercises=None, hidden=True, isolation="auto", limits
 def _finish(box, jobs, iso, limits, hide) -> dict:
     """The runs of the sandbox, with a solo rerun of each exercise a sibling kept from ending."""
     runs = box.wait() if box else {}
+    for run in runs.values():
+        broken = [e for e in run.events if e.get("type") == "fatal" and e.get("kind") == "sandbox"]
+        if broken:   # the box could not be closed around the code: grade nothing rather than weakly
+            raise sandbox_mod.GraderError(f"the sandbox could not be set up: "
+                                          f"{wire.clean(broken[0].get('message'), 200)}")
     # A child that took the runner down (killed or stopped it) cost its siblings their
     # run: each of those runs again on its own, where only it can be at fault.
     unfinished = [m for m, r in runs.items() if r.ended is None]
@@ -233,8 +263,20 @@ def _frozen_hidden_counts(by_module):
     return {}
 
 
-def _job(module, cases) -> dict:
-    return {"function": registry.get(module).function, "cases": [c.job() for c in cases]}
+def _exercise(module, source, cases) -> sandbox_mod.Exercise:
+    """What the sandbox runs for `module`: every call of its cases, public cases first."""
+    ordered = sorted(cases, key=lambda c: c.hidden)   # stable: the cases' own order otherwise
+    calls = [(c.id, i, c.hidden, call) for c in ordered for i, call in enumerate(c.job()["calls"])]
+    return sandbox_mod.Exercise(source, registry.get(module).function, calls)
+
+
+def _held(iso, box, limits):
+    """The isolation with its report line saying what held, from what the box reported."""
+    if box is None or not box.box_report:
+        return iso
+    note = box_mod.guarantees(iso, box.box_report.get("uid"), box.box_report.get("capabilities"),
+                              limits, box.cgroup)
+    return box_mod.Isolation(iso.kind, note)
 
 
 def _whole(ex, cases, reason, check) -> ExerciseResult:
@@ -245,41 +287,33 @@ def _whole(ex, cases, reason, check) -> ExerciseResult:
 
 
 SIGNALS = {11: "a segmentation fault", 6: "an abort", 7: "a bus error", 8: "a floating-point "
-           "exception", 9: "SIGKILL", 4: "an illegal instruction", 25: "a file larger than the limit"}
+           "exception", 9: "SIGKILL", 4: "an illegal instruction", 25: "a file larger than the limit",
+           24: "more CPU time than the limit"}
 
 
 def _exercise_result(ex, cases, run, expects, limits) -> ExerciseResult:
-    messages = [m for _, m, _ in run.frames]
-    calls, seconds, started, current = {}, {}, {}, None
-    for t, message, arrays in run.frames:
-        kind = message.get("type")
-        key = (message.get("case"), message.get("call"))
-        if kind == "start":
-            started[key], current = t, message.get("case")
-        elif kind == "returned" and key in started:
-            seconds[key] = t - started[key]
-        elif kind == "result":
-            calls[key] = _materialize(message, arrays)
     titles = {c.id: c.name for c in cases}
-    during = f" in case '{titles[current]}'" if current in titles else " while importing"
-    reason = _reason(run, messages, during, limits, ex)
+    during = f" in case '{titles[run.current]}'" if run.current in titles else " while importing"
+    reason = _reason(run, during, limits, ex)
     if reason:   # each case is labelled with what stopped the exercise as a whole
         result = _whole(ex, cases, reason, "timeout" if reason.startswith(TIMEOUT_REASON) else "crash")
     else:
         outcomes = []
         for case in cases:
-            results = [calls.get((case.id, i)) for i in range(len(case.calls))]
-            secs = [seconds.get((case.id, i)) for i in range(len(case.calls))]
+            results = [run.results.get((case.id, i)) for i in range(len(case.calls))]
+            secs = [run.seconds.get((case.id, i)) for i in range(len(case.calls))]
             outcomes.append(evaluate(case, expects[case.id], results, secs))
         result = ExerciseResult(ex.module, ex.function, outcomes)
     result.output, result.output_total = run.output_text(), run.output_total
+    result.output_hidden = run.hidden_started and run.output_total > len(run.stdout) + len(run.stderr)
     return result
 
 
 TIMEOUT_REASON = "did not finish within"
 
 
-def _reason(run, messages, during, limits, ex):
+
+def _reason(run, during, limits, ex):
     """One line when the exercise as a whole failed; None when its cases can be judged."""
     name = f"{ex.module}.py"
     if run.output_overflow:  # no case named: when the pipe filled up depends on timing
@@ -287,20 +321,21 @@ def _reason(run, messages, during, limits, ex):
                "from loops"
     if run.protocol_error:
         return f"{run.protocol_error}{during}"
-    for message in messages:
+    for message in run.events:
         if message.get("type") == "import_error":
-            error = message["error"]
+            error = messages.error(message["error"])
             where = f" ({error['where']})" if error.get("where") else ""
             if error["type"] == "SyntaxError":
                 return f"syntax error{where}: {error['message']}"
             if error["type"] == "missing":
                 return f"{name} {error['message']}"
-            hint = " (each exercise file must stand alone)" if "ssd_course" in error["message"] else ""
+            hint = " (each exercise file must stand alone)" if "ssd_course" in error["message"] else \
+                f" ({hints.HINTS['sandbox_denied']})" if hints.for_error(error) == "sandbox_denied" else ""
             return f"importing {name} raised {error['type']}: {error['message']}{where}{hint}"
         if message.get("type") == "fatal":
-            limit = f" (limit {limits.memory_bytes >> 30} GiB)" if message["kind"] == "memory" else ""
+            limit = f" (limit {limits.memory_bytes / (1 << 30):g} GiB)" if message["kind"] == "memory" else ""
             advice = {"exit": ": never exit from an exercise, raise an error instead"}.get(message["kind"], "")
-            return f"{message['message']}{limit}{during}{advice}"
+            return f"{wire.clean(message['message'], 200)}{limit}{during}{advice}"
     ended = run.ended
     if ended is None:
         return f"the grading process was stopped{during}: an exercise must not signal or stop " \
@@ -310,24 +345,10 @@ def _reason(run, messages, during, limits, ex):
     if "signal" in ended:
         what = SIGNALS.get(ended["signal"], f"signal {ended['signal']}")
         return f"crashed with {what}{during}"
-    if not any(m.get("type") == "finished" for m in messages):
+    if not any(m.get("type") == "finished" for m in run.events):
         return f"the process exited with status {ended.get('exit')}{during} (os._exit or exit " \
                "called?): never exit from an exercise"
     return None
-
-
-def _materialize(message, arrays):
-    from autograder.reference import materialize
-
-    out = dict(message)
-    for key in ("output",):
-        if out.get(key):
-            out[key] = materialize(out[key], arrays)
-    if out.get("grads"):
-        out["grads"] = [materialize(g, arrays) for g in out["grads"]]
-    if out.get("inputs_after"):
-        out["inputs_after"] = [None if d is None else materialize(d, arrays) for d in out["inputs_after"]]
-    return out
 
 
 def check(*exercises, submission=None, isolation="auto", file=None, quiet=False, **kwargs) -> bool:

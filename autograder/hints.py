@@ -12,6 +12,9 @@ HINTS = {
     # --- any exercise ---
     "not_implemented": "Not written yet: write the function between the BEGIN/END EXERCISE "
                        "markers of your file.",
+    "sandbox_denied": "The grader's sandbox refused a system call: graded code may not start "
+                      "processes, write files, open sockets or signal other processes. Compute "
+                      "the result from the inputs alone.",
     "none_returned": "The function returned None: did you forget `return`?",
     "numpy_returned": "Returned a numpy array: return a torch.Tensor (torch.from_numpy(...) or "
                       "torch.as_tensor(...)) on the inputs' device.",
@@ -118,6 +121,7 @@ ERROR_PATTERNS = [
     (r"view size is not compatible|use \.reshape\(\.\.\.\) instead", "view_not_contiguous"),
     (r"CUDA|cuda|NVIDIA driver", "cuda_trap"),
     (r"No module named '?ssd_course|attempted relative import", "self_contained"),
+    (r"Operation not permitted", "sandbox_denied"),
 ]
 
 

@@ -9,7 +9,7 @@
 
 Both give, per call of a case, a dict ``{"output": value, "grads": [value] | None,
 "mistakes": {name: value}, "inputs": [array | None]}`` where a value is the
-description ``runner.describe`` makes, with ``"array"`` holding the numbers, or
+description ``values.describe`` makes (read through ``messages.value``), with ``"array"`` holding the numbers, or
 ``{"kind": "one_of", "options": [...]}``, and ``inputs`` are the arguments'
 values (to check the call left them unchanged).
 
@@ -20,6 +20,9 @@ solutions' sources and the library versions; later gradings load them with
 numpy alone, so the grader's own work stays small.
 """
 import hashlib
+import hmac
+import io
+import secrets
 import importlib.metadata
 import importlib.util
 import json
@@ -29,21 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder import cases, runner
+from autograder import cases, messages, values
 from ssd_course import registry
 
 FROZEN = Path(__file__).resolve().parent / "cases" / "public_expected"
-
-
-def materialize(desc: dict, arrays: list) -> dict:
-    """A description whose ``values`` index into `arrays`, with the array put in place."""
-    desc = dict(desc)
-    if isinstance(desc.get("values"), int):
-        desc["array"] = arrays[desc["values"]]
-    for key in ("items", "options"):
-        if key in desc:
-            desc[key] = [materialize(d, arrays) for d in desc[key]]
-    return desc
 
 
 def describe_value(obj) -> dict:
@@ -53,7 +45,7 @@ def describe_value(obj) -> dict:
     if isinstance(obj, OneOf):
         return {"kind": "one_of", "options": [describe_value(o) for o in obj]}
     arrays = []
-    return materialize(runner.describe(obj, arrays), arrays)
+    return messages.value(values.describe(obj, arrays), arrays)
 
 
 class Live:
@@ -121,8 +113,8 @@ class Live:
     def _call(fn, call, case):
         import torch
 
-        args = [runner.build_arg(a) for a in call.args]
-        kwargs = {k: runner.build_arg(v) for k, v in call.kwargs.items()}
+        args = [values.build_arg(a) for a in call.args]
+        kwargs = {k: values.build_arg(v) for k, v in call.kwargs.items()}
         dtype = next((a.dtype for a in args if isinstance(a, torch.Tensor) and a.is_floating_point()),
                      None)
         if case.float64_reference and dtype is not None:
@@ -132,7 +124,7 @@ class Live:
         grads = None
         if call.grad is not None:
             # backward(upstream) would import sympy (0.6 s); sum(result * upstream) gives the same grads
-            upstream = runner.build_arg(call.grad["upstream"]) if call.grad.get("upstream") else None
+            upstream = values.build_arg(call.grad["upstream"]) if call.grad.get("upstream") else None
             (result if upstream is None else (result * upstream.to(result.dtype)).sum()).backward()
             grads = [args[i].grad for i in call.grad["wrt"]]
         if case.float64_reference and dtype is not None:
@@ -168,9 +160,12 @@ class Frozen:
 
     mode = "frozen"
 
-    def __init__(self, base: Path = FROZEN):
-        self.index = json.loads(base.with_suffix(".json").read_text())
-        with np.load(base.with_suffix(".npz"), allow_pickle=False) as data:
+    def __init__(self, base: Path = FROZEN, contents=None):
+        """`contents`: the (json, npz) bytes already read (and verified), else read from `base`."""
+        index, npz = contents or (base.with_suffix(".json").read_bytes(),
+                                  base.with_suffix(".npz").read_bytes())
+        self.index = json.loads(index)
+        with np.load(io.BytesIO(npz), allow_pickle=False) as data:
             self.arrays = {k: data[k] for k in data.files}
 
     def expect(self, case) -> list:
@@ -199,7 +194,7 @@ def _values(spec):
         return None
     import torch
 
-    x = runner.build_arg(dict(spec, grad=False))
+    x = values.build_arg(dict(spec, grad=False))
     return (x.float() if x.dtype == torch.bfloat16 else x).numpy()
 
 
@@ -233,13 +228,10 @@ def freeze(cases, reference: Live, base: Path, allow_hidden=False, compress=True
         index[case.id] = bake(reference.expect(case))
     base.parent.mkdir(parents=True, exist_ok=True)
     # write then rename: a grading running beside this one never reads half a file
-    save = np.savez_compressed if compress else np.savez
-    for suffix, write in ((".npz", lambda f: save(f, **arrays)),
-                          (".json", lambda f: f.write(json.dumps(index).encode()))):
-        fd, tmp = tempfile.mkstemp(dir=base.parent, suffix=suffix)
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, base.with_suffix(suffix))
+    npz = io.BytesIO()
+    (np.savez_compressed if compress else np.savez)(npz, **arrays)
+    _write_atomically(base.with_suffix(".npz"), npz.getvalue())
+    _write_atomically(base.with_suffix(".json"), json.dumps(index).encode())
     return len(index)
 
 
@@ -251,21 +243,29 @@ def cache_dir() -> Path:
 
 
 class Cached:
-    """Live expectations, computed once per version of the cases and solutions, then loaded."""
+    """Live expectations, computed once per version of the cases and solutions, then loaded.
+
+    The cache folder is the grader's own (mode 0700, hidden from the box), and every
+    entry carries an HMAC under a key kept there: an entry that does not verify is
+    computed again, so nothing written by anyone else is ever graded against.
+    """
 
     mode = "live"
 
     def __init__(self, live: Live, directory: Path = None):
         self.live = live
-        self.base = Path(directory or cache_dir()) / f"expected-{self.key(live.solutions_dir)}"
-        self.hit = self.base.with_suffix(".json").is_file()
+        self.directory = Path(directory or cache_dir())
+        self.base = self.directory / f"expected-{self.key(live.solutions_dir)}"
+        self.hit = self.base.with_suffix(".mac").is_file()
+        self.rejected = False     # an entry was there but did not verify
         self._frozen = None
 
     @staticmethod
     def key(solutions_dir: Path) -> str:
         here = Path(__file__).resolve().parent
         files = sorted([*(here / "cases").glob("*.py"), *(here / "hidden").glob("*.py"),
-                        here / "reference.py", here / "runner.py", *Path(solutions_dir).glob("*.py")])
+                        here / "reference.py", here / "values.py", here / "messages.py",
+                        *Path(solutions_dir).glob("*.py")])
         digest = hashlib.sha256()
         for f in files:
             digest.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
@@ -276,13 +276,66 @@ class Cached:
     def expect(self, case) -> list:
         if self._frozen is None:
             try:
-                if not self.base.with_suffix(".json").is_file():
-                    freeze(cases.collect(hidden=True), self.live, self.base, allow_hidden=True,
-                           compress=False)
-                self._frozen = Frozen(self.base)
-            except OSError:  # no writable cache folder: compute every grading, as Live does
+                self._frozen = self._load()
+            except OSError:  # no usable cache folder: compute every grading, as Live does
                 self._frozen = self.live
         return self._frozen.expect(case)
+
+    def _load(self) -> Frozen:
+        secret = _secret(self.directory)
+        contents = self._verified(secret)
+        if contents is None:
+            freeze(cases.collect(hidden=True), self.live, self.base, allow_hidden=True, compress=False)
+            contents = self._read()
+            _write_atomically(self.base.with_suffix(".mac"), _mac(secret, contents).encode())
+        return Frozen(self.base, contents)
+
+    def _read(self):
+        return self.base.with_suffix(".json").read_bytes(), self.base.with_suffix(".npz").read_bytes()
+
+    def _verified(self, secret):
+        """The entry's bytes when its HMAC verifies (read once: what is checked is what is used)."""
+        try:
+            mac, contents = self.base.with_suffix(".mac").read_text(), self._read()
+        except OSError:
+            return None
+        if hmac.compare_digest(mac, _mac(secret, contents)):
+            return contents
+        self.rejected = True
+        return None
+
+
+def _mac(secret: bytes, contents) -> str:
+    digest = hmac.new(secret, digestmod=hashlib.sha256)
+    for part in contents:
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.hexdigest()
+
+
+def _secret(directory: Path) -> bytes:
+    """The cache's HMAC key, made once: 32 random bytes, readable by the grader's user only."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if directory.stat().st_uid == os.geteuid():
+        os.chmod(directory, 0o700)
+    path = directory / "key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        secret = path.read_bytes()
+        if len(secret) == 32:
+            return secret
+        raise OSError(f"{path} is not a key this grader made") from None
+    with os.fdopen(fd, "wb") as f:
+        f.write(secrets.token_bytes(32))
+    return path.read_bytes()
+
+
+def _write_atomically(path: Path, data: bytes):
+    """Write then rename: a grading running beside this one never reads half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
 
 
 def available(cache=True):

@@ -25,13 +25,16 @@ def _case_lines(outcome, details=True):
 
 
 def _output_lines(ex):
+    """What the student's code printed (escaped by the sandbox), every line behind a ``|``
+    so that no printed line can pass for a line of the report."""
+    hidden = ["  (what it printed during hidden cases is not shown)"] if ex.output_hidden else []
     if not ex.output.strip():
-        return []
+        return hidden
     lines = ex.output.rstrip("\n").splitlines()
     shown = lines[:SHOWN_OUTPUT_LINES]
     more = "" if ex.output_total <= len(ex.output.encode()) and len(lines) <= SHOWN_OUTPUT_LINES \
         else f" (first {len(shown)} lines of {ex.output_total} bytes)"
-    return [f"  your code printed{more}:"] + [f"    | {line[:LINE_CHARS]}" for line in shown]
+    return [f"  your code printed{more}:"] + [f"    | {line[:LINE_CHARS]}" for line in shown] + hidden
 
 
 def check_table(result) -> str:

@@ -1,28 +1,19 @@
-"""Running student code in a child process the grader can always stop.
+"""Running one submission's exercises in a box, driven call by call from the trusted side.
 
-One sandbox per grading run holds the runner (``runner.py``): it imports torch
-once and forks one child per exercise. What the sandbox gives, with bubblewrap:
+One box per grading run (``box.py`` says what a box is and guarantees) holds the
+zygote (``runner.py``), which imports torch once and forks one child per
+exercise (``child.py``). This process drives every child itself:
 
-- a filesystem view of the system and the Python installation only, read-only:
-  no ``solutions/``, no hidden cases, no grader output, no home or work folders;
-  the submission's exercise files are copied in (``/tmp/submission``), so a
-  symlink cannot point the grader at another file and a ``torch.py`` beside
-  them is never on ``sys.path`` (``python -I``);
-- no network (its own, empty network namespace), its own PID namespace: when
-  the runner ends, the kernel ends every process a submission started;
-- limits per exercise child: wall time (killed with SIGKILL, which no signal
-  handler can catch), address space (memory), file size, no core dumps;
-- stdout/stderr captured per exercise and truncated; past ``output_bytes`` the
-  pipe is closed and the exercise scores 0.
-
-Without bubblewrap (or where namespaces are not allowed) the same runner runs
-as a plain child in its own session: limits, capture and clean-up hold, the
-filesystem and network do not, and every report says so.
-
-The parent reads plain frames only (``runner.FrameReader``): JSON and ``.npy``
-loaded with ``allow_pickle=False``. Nothing from the child is ever unpickled.
+- it sends each call's inputs only when that call is due (public cases first),
+  and measures the call's time on its own clock, from ``go`` to the result;
+- the child lays the tensor arguments in a sealed memfd this process created
+  and reads back after the call: whether an input changed is seen here;
+- every frame is bounded before it is buffered (``wire.FrameReader``), every
+  message checked against its schema (``messages.py``); a child that breaks the
+  protocol loses its exercise (one line), never the others, never the grader;
+- what the child prints is kept until the first hidden call goes out, counted
+  but not kept after that, so hidden inputs never reach a report.
 """
-import functools
 import json
 import os
 import secrets
@@ -37,146 +28,105 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import runner
+from autograder import box as box_mod
+from autograder import messages, wire
+from autograder.box import GraderError, Isolation, choose_isolation  # noqa: F401  (the API's names)
 
-RUNNER = Path(runner.__file__).resolve()
-INSIDE = "/tmp/submission"      # where the submission's files appear in the sandbox
-GRADER = "/tmp/grader"          # the runner and its job file
+HERE = Path(__file__).resolve().parent
+BOX_FILES = ("runner.py", "child.py", "values.py", "wire.py", "seccomp.py")
+INSIDE = "/tmp/submission"      # where the submission's files appear in the box
+GRADER = "/tmp/grader"          # the box's own code and its job file
 STARTUP_S = 30.0                # importing torch under load, before any student code runs
+ITEM_BYTES = {"float64": 8, "int64": 8, "float32": 4, "int32": 4, "float16": 2, "bfloat16": 2,
+              "int16": 2, "uint8": 1, "int8": 1, "bool": 1}
 
 
 @dataclass
 class Limits:
-    """Per-exercise limits. Times in seconds, sizes in bytes."""
-    time_s: float = 30.0                 # wall time of one exercise's child
-    memory_bytes: int = 3 << 30          # address space beyond what the runner (torch) maps
+    """Limits of one grading. Times in seconds, sizes in bytes."""
+    time_s: float = 30.0                 # wall and CPU time of one exercise's child
+    memory_bytes: int = 3 << 30          # address space of one exercise's child beyond the zygote's
+    tasks: int = 64                      # processes + threads of the whole box
     output_bytes: int = 1 << 20          # stdout + stderr; more is "huge output"
     shown_bytes: int = 2000              # kept for the report
-    result_bytes: int = 256 << 20        # frames on the result pipe
-    file_bytes: int = 64 << 20           # largest file the child may write (its /tmp)
-
-
-@dataclass
-class Isolation:
-    kind: str        # "bubblewrap" or "process"
-    note: str        # one line for reports
-
-    @property
-    def strong(self) -> bool:
-        return self.kind == "bubblewrap"
-
-
-@functools.lru_cache(maxsize=None)
-def _bwrap_probe():
-    path = shutil.which("bwrap")
-    if path is None:
-        return None, "bubblewrap (bwrap) is not installed"
-    try:
-        # the options the grader uses, on a trivial command
-        out = subprocess.run([path, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent",
-                              "--new-session", "--dev", "/dev", "--proc", "/proc", "--size", "1048576",
-                              "--tmpfs", "/tmp", "--clearenv", "true"],
-                             capture_output=True, text=True, timeout=20)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return None, f"bwrap did not run: {exc}"
-    if out.returncode != 0:
-        return None, f"bwrap cannot create namespaces here: {out.stderr.strip()[:120]}"
-    return path, None
-
-
-def choose_isolation(kind: str = "auto") -> Isolation:
-    """``auto``: bubblewrap where it works, else plain processes; ``bubblewrap`` or ``process`` to force."""
-    if kind not in ("auto", "bubblewrap", "process"):
-        raise ValueError(f"isolation must be auto, bubblewrap or process, got {kind!r}")
-    if kind == "process":
-        return Isolation("process", "weaker isolation: plain child processes (asked for); time, "
-                                    "memory and output limits hold, files and network are reachable")
-    path, problem = _bwrap_probe()
-    if path:
-        return Isolation("bubblewrap", "bubblewrap: read-only system view without solutions/ or "
-                                       "hidden cases, no network, own PID namespace")
-    if kind == "bubblewrap":
-        raise RuntimeError(f"bubblewrap isolation asked for, but {problem}")
-    return Isolation("process", f"weaker isolation: {problem}; time, memory and output limits "
-                                "hold, but graded code can read files and use the network "
-                                "(install bubblewrap: sudo apt-get install bubblewrap)")
+    result_bytes: int = 128 << 20        # frames on one exercise's result pipe
+    file_bytes: int = 64 << 20           # the box's /tmp (nothing in it is writable by graded code)
 
 
 @dataclass
 class ExerciseRun:
-    """What came back from one exercise's child: frames, how it ended, its output."""
+    """What came back from one exercise's child, as the trusted side read it."""
     module: str
-    frames: list = field(default_factory=list)    # (parent's monotonic time, message, arrays)
-    ended: dict = None                            # the runner's report on how the child ended
+    results: dict = field(default_factory=dict)   # (case id, call index) -> checked result
+    seconds: dict = field(default_factory=dict)   # (case id, call index) -> measured here
+    current: str = None                           # case of the call in flight
+    events: list = field(default_factory=list)    # checked import_error / fatal / finished
+    hello: bool = False                           # confined: student code may run from here on
+    loaded: bool = False
+    ended: dict = None                            # the zygote's report on how the child ended
     stdout: bytearray = field(default_factory=bytearray)
     stderr: bytearray = field(default_factory=bytearray)
     output_total: int = 0
     output_overflow: bool = False
+    hidden_started: bool = False                  # output after this is counted, not kept
+    public_errors: set = field(default_factory=set)   # exception messages of public cases
     result_total: int = 0
     protocol_error: str = None
 
     def output_text(self) -> str:
         text = (bytes(self.stdout) + bytes(self.stderr)).decode("utf-8", "replace")
-        return runner.sanitize(text, limit=len(text) + 1)
+        return wire.clean(text, limit=len(text) + 1, oneline=False)
 
 
-def reference_cache() -> Path:
-    from autograder.reference import cache_dir
-    return cache_dir().resolve()
+@dataclass
+class Exercise:
+    """One exercise to run: the student's file and the calls, in the order they go out.
+
+    calls: ``[(case id, call index, hidden, call job dict)]``, public cases first.
+    """
+    source: bytes
+    function: str
+    calls: list
 
 
-class GraderError(RuntimeError):
-    """The grading machinery failed (not the submission): nothing was graded."""
+class _Driver:
+    """The trusted side of one exercise child: which call is due, its clock, its memory."""
+
+    def __init__(self, module, exercise: Exercise, run: ExerciseRun):
+        self.module, self.exercise, self.run = module, exercise, run
+        self.index, self.sent_at, self.snapshot, self.spans = 0, None, None, None
+        self.out, self.cmd_fd, self.done = bytearray(), None, False
+        self.memory_bytes = max(4096, max((_input_bytes(c[3]) for c in exercise.calls), default=0))
+        self.memory_fd = os.memfd_create(f"inputs-{module}", os.MFD_ALLOW_SEALING | os.MFD_CLOEXEC)
+        os.ftruncate(self.memory_fd, self.memory_bytes)
+        import fcntl
+        fcntl.fcntl(self.memory_fd, fcntl.F_ADD_SEALS,   # the child can neither grow nor shrink it
+                    fcntl.F_SEAL_GROW | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_SEAL)
+
+    def due(self):
+        return self.exercise.calls[self.index] if self.index < len(self.exercise.calls) else None
+
+    def read_memory(self) -> bytes:
+        return os.pread(self.memory_fd, self.memory_bytes, 0)
 
 
-def _hidden_paths(extra=()):
-    """Folders the child must not see even where they sit inside a bound folder."""
-    from ssd_course import impl
-
-    paths = [Path(__file__).resolve().parent, reference_cache()]
-    if impl.solutions_dir() is not None:
-        paths.append(impl.solutions_dir().resolve())
-    paths += [Path(p).resolve() for p in extra]
-    return paths
-
-
-def _bound_roots():
-    """Read-only binds: the system and the Python installation, nothing else."""
-    roots = ["/usr", "/etc"]
-    for p in (sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix,
-              os.path.dirname(os.path.realpath(sys.executable))):
-        p = os.path.realpath(p)
-        if not any(p == r or p.startswith(r + "/") for r in roots):
-            roots.append(p)
-    # a bind of a folder inside another bound folder is redundant
-    return [r for r in roots if not any(r != o and r.startswith(o + "/") for o in roots)]
+def _input_bytes(call: dict) -> int:
+    """An upper bound of the shared memory a call's tensor arguments take (strided ones twice)."""
+    total = 0
+    for spec in call["args"]:
+        if "tensor" in spec:
+            n = 1
+            for s in spec["shape"]:
+                n *= s
+            n *= ITEM_BYTES.get(spec["dtype"], 8) * (2 if spec.get("layout") == "strided" else 1)
+            total += -(-n // 64) * 64 + 64
+    return total
 
 
-def _bwrap_command(path, tmp: Path, limits: Limits, hide) -> list:
-    cmd = [path, "--unshare-all", "--die-with-parent", "--new-session",
-           "--dev", "/dev", "--proc", "/proc", "--size", str(limits.file_bytes), "--tmpfs", "/tmp"]
-    for top in ("lib", "lib64", "bin", "sbin"):
-        p = f"/{top}"
-        if os.path.islink(p):
-            cmd += ["--symlink", os.readlink(p), p]
-        elif os.path.isdir(p):
-            cmd += ["--ro-bind", p, p]
-    roots = _bound_roots()
-    for r in roots:
-        cmd += ["--ro-bind", r, r]
-    for h in hide:
-        h = str(h)
-        if any(h.startswith(r + "/") for r in roots):  # hiding a bound root itself would hide Python
-            if os.path.isdir(h):
-                cmd += ["--tmpfs", h]
-            elif os.path.exists(h):
-                cmd += ["--ro-bind", "/dev/null", h]
-    cmd += ["--ro-bind", str(tmp / "grader"), GRADER,
-            "--ro-bind", str(tmp / "submission"), INSIDE,
-            "--chdir", INSIDE, "--clearenv"]
-    for key, value in _child_env().items():
-        cmd += ["--setenv", key, value]
-    return cmd
+def _tensor_args(call: dict) -> list:
+    """Indices of the arguments that are non-empty tensors: each must lie in shared memory."""
+    return [i for i, spec in enumerate(call["args"])
+            if "tensor" in spec and all(s > 0 for s in spec["shape"])]
 
 
 def _child_env(token=None) -> dict:
@@ -188,14 +138,29 @@ def _child_env(token=None) -> dict:
     return env
 
 
+def reference_cache() -> Path:
+    from autograder.reference import cache_dir
+    return cache_dir().resolve()
+
+
+def _hidden_paths(extra=()):
+    """Folders the child must not see even where they sit inside a bound folder."""
+    from ssd_course import impl
+
+    paths = [HERE, reference_cache()]
+    if impl.solutions_dir() is not None:
+        paths.append(impl.solutions_dir().resolve())
+    paths += [Path(p).resolve() for p in extra]
+    return paths
+
+
 class Sandbox:
-    """One run of the runner over some exercises; ``start()`` then ``wait()``.
+    """One run of the box over some exercises; ``start()`` then ``wait()``.
 
     Args:
-        exercises: ``{module: (source bytes, job dict)}``: the student's file and the
-            job (function name and cases, inputs only) of each exercise to run.
+        exercises: ``{module: Exercise}``.
         isolation: from ``choose_isolation``.
-        limits: per-exercise limits.
+        limits: ``Limits``.
         parallel: exercise children running at once.
         hide: extra paths the child must not see (e.g. the grader's output file).
     """
@@ -204,61 +169,100 @@ class Sandbox:
         self.exercises, self.isolation, self.limits = exercises, isolation, limits
         self.parallel, self.hide = max(1, parallel), hide
         self.runs = {m: ExerciseRun(m) for m in exercises}
-        self.ready = False
+        self.ready, self.box_report = False, {}
         self.zygote_output = bytearray()
-        self._thread = None
-        self._error = None
+        self._thread, self._error, self.cgroup, self.user = None, None, None, None
+        self.control_broken, self.peak_bytes = None, None
 
     # -- start --------------------------------------------------------------------------------
     def start(self):
         self.tmp = Path(tempfile.mkdtemp(prefix="ssd-course-grade-"))
-        (self.tmp / "grader").mkdir()
-        exercises_dir = self.tmp / "submission" / "ssd_course" / "exercises"
+        try:
+            self._start()
+        except BaseException:
+            self._cleanup()
+            raise
+        self._thread = threading.Thread(target=self._pump, daemon=True)
+        self._thread.start()
+        return self
+
+    def _start(self):
+        self.user = box_mod.BoxUser()
+        grader, exercises_dir = self.tmp / "grader", self.tmp / "submission" / "ssd_course" / "exercises"
+        grader.mkdir()
         exercises_dir.mkdir(parents=True)
-        shutil.copyfile(RUNNER, self.tmp / "grader" / "runner.py")
+        for name in BOX_FILES:
+            shutil.copyfile(HERE / name, grader / name)
         strong = self.isolation.strong
         inside = Path(INSIDE) if strong else self.tmp / "submission"
-        grader = Path(GRADER) if strong else self.tmp / "grader"
+        grader_in = Path(GRADER) if strong else grader
 
         control_r, control_w = os.pipe()
         self._fds = {control_r: ("control", None)}
-        keep_open, jobs = [control_w], []
-        for module, (source, job) in self.exercises.items():
-            (exercises_dir / f"{module}.py").write_bytes(source)
-            pipes = {name: os.pipe() for name in ("result", "out", "err")}
-            for name, (r, w) in pipes.items():
-                self._fds[r] = (name, module)
-                keep_open.append(w)
-            jobs.append(dict(job, module=module, path=str(inside / "ssd_course" / "exercises" / f"{module}.py"),
-                             result_fd=pipes["result"][1], out_fd=pipes["out"][1], err_fd=pipes["err"][1]))
-        all_fds = [fd for j in jobs for fd in (j["result_fd"], j["out_fd"], j["err_fd"])]
-        for j in jobs:
-            j["close_fds"] = [fd for fd in all_fds if fd not in (j["result_fd"], j["out_fd"], j["err_fd"])]
+        self.drivers, keep_open, jobs = {}, [control_w], []
+        for module, exercise in self.exercises.items():
+            (exercises_dir / f"{module}.py").write_bytes(exercise.source)
+            driver = self.drivers[module] = _Driver(module, exercise, self.runs[module])
+            pipes = {name: os.pipe() for name in ("cmd", "result", "out", "err")}
+            for name in ("result", "out", "err"):
+                self._fds[pipes[name][0]] = (name, module)
+                keep_open.append(pipes[name][1])
+            driver.cmd_fd = pipes["cmd"][1]
+            os.set_blocking(driver.cmd_fd, False)   # a child that stops reading cannot block us
+            keep_open += [pipes["cmd"][0], driver.memory_fd]
+            jobs.append({"module": module, "function": exercise.function,
+                         "path": str(inside / "ssd_course" / "exercises" / f"{module}.py"),
+                         "cmd_fd": pipes["cmd"][0], "result_fd": pipes["result"][1],
+                         "out_fd": pipes["out"][1], "err_fd": pipes["err"][1],
+                         "memory_fd": driver.memory_fd, "memory_bytes": driver.memory_bytes})
+        self._readable(self.tmp)
+        tasks = self.limits.tasks
+        if self.user.uid is None:   # the box runs as this user: RLIMIT_NPROC counts all its tasks
+            tasks += box_mod.user_tasks(os.getuid())
         job = {"control_fd": control_w, "exercises": jobs, "jobs": self.parallel,
-               "time_limit": self.limits.time_s, "memory_limit": self.limits.memory_bytes,
-               "file_limit": self.limits.file_bytes}
-        (self.tmp / "grader" / "job.json").write_text(json.dumps(job))
+               "uid": self.user.uid, "tasks": tasks,
+               "preload_all": self.user.uid is not None and not strong,
+               "file_limit": self.limits.file_bytes,
+               "limits": {"memory": self.limits.memory_bytes, "cpu": self.limits.time_s,
+                          "wall": self.limits.time_s}}
+        (grader / "job.json").write_text(json.dumps(job))
+        self._launch(grader_in, keep_open, strong)
 
-        python = [sys.executable, "-I", "-B", "-u", str(grader / "runner.py"), str(grader / "job.json")]
+    def _launch(self, grader_in, keep_open, strong):
+        python = [sys.executable, "-I", "-B", "-u", str(grader_in / "runner.py"),
+                  str(grader_in / "job.json")]
         self.token = secrets.token_hex(8)
+        name = f"box-{self.user.uid or os.getpid()}-{self.token}"
+        self.cgroup = box_mod.Cgroup.delegated(
+            name, self.parallel * self.limits.memory_bytes + (1 << 30), self.limits.tasks)
         if strong:
-            cmd = _bwrap_command(_bwrap_probe()[0], self.tmp, self.limits, _hidden_paths(self.hide))
+            cmd = box_mod.bwrap_command(box_mod.bwrap_probe()[0], self.tmp,
+                                        {self.tmp / "grader": GRADER, self.tmp / "submission": INSIDE},
+                                        self.limits, _hidden_paths(self.hide), _child_env())
             cmd, env, cwd = cmd + python, _child_env(), None
         else:
             cmd, env, cwd = python, _child_env(self.token), str(self.tmp / "submission")
         try:
             self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                          stderr=subprocess.STDOUT, env=env, cwd=cwd,
-                                         pass_fds=keep_open, start_new_session=True)
+                                         pass_fds=keep_open, start_new_session=True,
+                                         preexec_fn=self.cgroup.enter if self.cgroup else None)
         finally:
             for fd in keep_open:
-                os.close(fd)
+                if fd not in [d.memory_fd for d in self.drivers.values()]:
+                    os.close(fd)
         self._fds[self.proc.stdout.fileno()] = ("zygote", None)
         rounds = -(-len(self.exercises) // self.parallel)
         self.deadline = time.monotonic() + STARTUP_S + rounds * (self.limits.time_s + 5)
-        self._thread = threading.Thread(target=self._pump, daemon=True)
-        self._thread.start()
-        return self
+
+    def _readable(self, top: Path):
+        """The box's user must read the job, the box's code and the submission; nothing more."""
+        if self.user.uid is None:
+            return
+        for folder, dirs, files in os.walk(top):
+            os.chmod(folder, 0o755)
+            for f in files:
+                os.chmod(os.path.join(folder, f), 0o644)
 
     # -- the I/O loop (a thread, so the parent computes expected values meanwhile) ------------
     def _pump(self):
@@ -270,93 +274,236 @@ class Sandbox:
             self._stop()
 
     def _loop(self):
-        sel = selectors.DefaultSelector()
-        readers = {}
+        self.sel = sel = selectors.DefaultSelector()
+        self.readers = {}
         for fd, (name, module) in self._fds.items():
             sel.register(fd, selectors.EVENT_READ, (name, module))
             if name in ("result", "control"):
-                readers[fd] = runner.FrameReader()
-        pending_arrays = {}
-        while sel.get_map():
+                self.readers[fd] = (wire.FrameReader(), [])
+        while any(key.data[0] != "cmd" for key in sel.get_map().values()):
             timeout = self.deadline - time.monotonic()
             if timeout <= 0:
                 break
-            for key, _ in sel.select(timeout=min(timeout, 1.0)):
-                fd, (name, module) = key.fd, key.data
+            for key, events in sel.select(timeout=min(timeout, 1.0)):
+                name, module = key.data
+                if name == "cmd":
+                    self._write(self.drivers[module])
+                    continue
                 try:
-                    data = os.read(fd, 1 << 20)
+                    data = os.read(key.fd, 1 << 20)
                 except OSError:
                     data = b""
-                now = time.monotonic()
                 if not data:
-                    sel.unregister(fd)
-                    if name != "zygote":  # the Popen object closes its own pipe
-                        os.close(fd)
+                    self._close(key.fd, closing_zygote=name == "zygote")
                     continue
                 if name == "zygote":
                     if len(self.zygote_output) < 20000:
                         self.zygote_output += data
                 elif name in ("out", "err"):
-                    self._capture(fd, sel, self.runs[module], name, data)
+                    self._capture(key.fd, self.runs[module], name, data)
                 else:
-                    self._frames(fd, sel, readers[fd], name, module, data, now, pending_arrays)
+                    self._frames(key.fd, name, module, data)
 
-    def _capture(self, fd, sel, run, name, data):
-        run.output_total += len(data)
-        buf = run.stdout if name == "out" else run.stderr
-        room = self.limits.shown_bytes - len(run.stdout) - len(run.stderr)
-        if room > 0:
-            buf += data[:room]
-        if run.output_total > self.limits.output_bytes and not run.output_overflow:
-            run.output_overflow = True
-        if run.output_overflow:
-            sel.unregister(fd)   # the child's next write fails (EPIPE): it stops or is killed
-            os.close(fd)
-
-    def _frames(self, fd, sel, reader, name, module, data, now, pending):
-        run = self.runs.get(module)
-        if run is not None:
-            run.result_total += len(data)
-            if run.result_total > self.limits.result_bytes:
-                run.protocol_error = f"sent more than {self.limits.result_bytes >> 20} MB of results"
-                sel.unregister(fd)
-                os.close(fd)
-                return
+    def _close(self, fd, closing_zygote=False):
         try:
-            frames = reader.feed(data)
-            for kind, payload in frames:
+            self.sel.unregister(fd)
+        except (KeyError, ValueError):
+            pass
+        if not closing_zygote:  # the Popen object closes its own pipe
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def _capture(self, fd, run, name, data):
+        run.output_total += len(data)
+        if not run.hidden_started:
+            buf = run.stdout if name == "out" else run.stderr
+            room = self.limits.shown_bytes - len(run.stdout) - len(run.stderr)
+            if room > 0:
+                buf += data[:room]
+        if run.output_total > self.limits.output_bytes:
+            run.output_overflow = True
+            self._close(fd)   # the child's next write fails (EPIPE): it stops or is killed
+
+    def _drain(self, run, module):
+        """Read what the child printed so far, before a hidden call makes output unshown."""
+        for fd, (name, m) in list(self._fds.items()):
+            if m == module and name in ("out", "err") and fd in self.sel.get_map():
+                os.set_blocking(fd, False)
+                try:
+                    while True:
+                        data = os.read(fd, 1 << 16)
+                        if not data:
+                            break
+                        self._capture(fd, run, name, data)
+                except (BlockingIOError, OSError):
+                    pass
+
+    # -- frames from a child or the zygote ------------------------------------------------------
+    def _frames(self, fd, name, module, data):
+        reader, pending = self.readers[fd]
+        run = self.runs.get(module)
+        try:
+            if run is not None:
+                run.result_total += len(data)
+                if run.result_total > self.limits.result_bytes:
+                    raise messages.ProtocolError(
+                        f"sent more than {self.limits.result_bytes >> 20} MB of results")
+            for kind, payload in reader.feed(data):
                 if kind == b"J":
-                    message = json.loads(payload)
-                    if not isinstance(message, dict):
-                        raise ValueError("a frame that is not a JSON object")
-                    entry = (now, message, [])
+                    if pending and pending[0]["n_arrays"] > len(pending[1]):
+                        raise wire.FrameError("a message before the arrays of the last one")
+                    pending[:] = [wire.decode_json(payload), []]
+                else:
+                    if not pending or len(pending[1]) >= pending[0]["n_arrays"]:
+                        raise wire.FrameError("an array frame without its message")
+                    pending[1].append(wire.decode_array(payload))
+                if pending[0]["n_arrays"] == len(pending[1]):
+                    message, arrays = pending
+                    pending.clear()
                     if name == "control":
                         self._control(message)
                     else:
-                        run.frames.append(entry)
-                    pending[fd] = [entry, int(message.get("n_arrays", 0))]
-                else:
-                    entry, left = pending.get(fd, (None, 0))
-                    if not left:
-                        raise ValueError("an array frame without its JSON frame")
-                    entry[2].append(runner.decode_array(payload))
-                    pending[fd][1] -= 1
-        except (ValueError, UnicodeDecodeError, OSError) as exc:
+                        self._message(run, message, arrays)
+        except Exception as exc:   # noqa: BLE001  (whatever a child sends costs its exercise only)
             if name == "control":
-                raise GraderError(f"the grader's runner sent a corrupt report: {exc}")
-            run.protocol_error = f"the result channel was corrupted ({runner.sanitize(exc, 80)})"
-            sel.unregister(fd)
-            os.close(fd)
+                self.control_broken = wire.clean(exc, 120)
+            elif run.protocol_error is None:
+                what = exc if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
+                run.protocol_error = f"broke the grader's protocol ({wire.clean(what, 120)})"
+            self._close(fd)
+            if run is not None:
+                self._end_calls(self.drivers[module])
 
     def _control(self, message):
-        if message.get("type") == "ready":
+        kind = message.get("type")
+        if kind == "ready":
             self.ready = True
-        elif message.get("type") == "ended" and message.get("module") in self.runs:
-            self.runs[message["module"]].ended = message
+            self.box_report = {k: message.get(k) for k in ("uid", "capabilities")}
+        elif kind == "ended" and message.get("module") in self.runs:
+            self.runs[message["module"]].ended = {
+                k: message[k] for k in ("module", "seconds", "timeout", "signal", "exit")
+                if isinstance(message.get(k), (int, float, str))}
+
+    def _message(self, run, message, arrays):
+        messages.check(message, arrays)
+        driver, kind = self.drivers[run.module], message["type"]
+        now = time.monotonic()
+        if kind == "hello":
+            run.hello = True
+        elif kind == "fatal" and message["kind"] == "sandbox" and run.hello:
+            raise messages.ProtocolError("claimed a sandbox failure after its code had started")
+        elif kind == "loaded":
+            run.loaded = True
+            self._next(driver)
+        elif kind in ("import_error", "fatal", "finished"):
+            run.events.append(message)
+            self._end_calls(driver)
+        elif kind == "ready":
+            self._ready(driver, message, now)
+        elif kind == "result":
+            self._result(driver, message, arrays, now)
+
+    def _ready(self, driver, message, now):
+        case_id, index, hidden, call = self._expecting(driver, message)
+        spans = message["inputs"]
+        needed = _tensor_args(call)
+        if any(i >= len(spans) or spans[i] is None or spans[i][0] + spans[i][1] > driver.memory_bytes
+               for i in needed):
+            raise messages.ProtocolError("the inputs were not placed in the grader's memory")
+        driver.spans, driver.snapshot = spans, driver.read_memory()
+        self._send(driver, {"type": "go", "call": driver.index})
+        driver.sent_at = now
+
+    def _result(self, driver, message, arrays, now):
+        case_id, index, hidden, call = self._expecting(driver, message)
+        if driver.sent_at is None:
+            raise messages.ProtocolError("a result before the call began")
+        run = driver.run
+        run.seconds[(case_id, index)] = now - driver.sent_at
+        after = driver.read_memory()
+        result = {"modified": [i for i in _tensor_args(call)
+                               if _span(driver.snapshot, driver.spans[i]) != _span(after, driver.spans[i])]}
+        if message.get("error") is not None:
+            result["error"] = self._checked_error(run, message["error"], hidden)
+        else:
+            result["error"] = None
+            result["output"] = messages.value(message["output"], arrays, hidden)
+            result["grads"] = None if message.get("grads") is None else \
+                [messages.value(g, arrays, hidden) for g in message["grads"]]
+            grad_error = message.get("grad_error")
+            result["grad_error"] = None if grad_error is None else wire.clean(grad_error, 200)
+        run.results[(case_id, index)] = result
+        driver.index += 1
+        driver.sent_at = driver.snapshot = driver.spans = None
+        self._next(driver)
+
+    @staticmethod
+    def _checked_error(run, desc, hidden):
+        """A hidden case's exception message is shown only when a public case raised the same
+        one (a stub's NotImplementedError): any other message might quote the hidden inputs."""
+        error = messages.error(desc)
+        if not hidden:
+            run.public_errors.add(error["message"])
+        elif error["message"] not in run.public_errors and error["type"] != "timeout":
+            error["message"] = messages.HIDDEN_TEXT
+        return error
+
+    def _expecting(self, driver, message):
+        due = driver.due()
+        if due is None or message["call"] != driver.index:
+            raise messages.ProtocolError("a message for a call that was not made")
+        return due
+
+    def _next(self, driver):
+        due = driver.due()
+        if due is None:
+            self._end_calls(driver)
+            return
+        case_id, index, hidden, call = due
+        if hidden and not driver.run.hidden_started:
+            self._drain(driver.run, driver.module)
+            driver.run.hidden_started = True
+        driver.run.current = case_id
+        self._send(driver, dict(call, type="call", call=driver.index))
+
+    def _end_calls(self, driver):
+        """No more calls: an ``end`` after the last one; after a broken protocol, close the pipe."""
+        if driver.done:
+            return
+        driver.done = True
+        if driver.run.protocol_error is None:
+            self._send(driver, {"type": "end"})
+        elif driver.cmd_fd is not None:
+            if driver.cmd_fd in self.sel.get_map():
+                self.sel.unregister(driver.cmd_fd)
+            os.close(driver.cmd_fd)   # its next read ends it
+            driver.cmd_fd = None
+
+    def _send(self, driver, message):
+        if driver.cmd_fd is None:
+            return
+        driver.out += wire.encode_frames(message)
+        self._write(driver)
+
+    def _write(self, driver):
+        try:
+            n = os.write(driver.cmd_fd, driver.out)
+            del driver.out[:n]
+        except BlockingIOError:
+            pass
+        except OSError:   # the child is gone
+            driver.out.clear()
+        registered = driver.cmd_fd in self.sel.get_map()
+        if driver.out and not registered:
+            self.sel.register(driver.cmd_fd, selectors.EVENT_WRITE, ("cmd", driver.module))
+        elif not driver.out and registered:
+            self.sel.unregister(driver.cmd_fd)
 
     # -- stop and clean up --------------------------------------------------------------------
     def _stop(self):
-        """Kill the whole process group (and, without namespaces, any process that carries our token)."""
+        """Kill the box: its process group, its user's processes, its cgroup; remove its files."""
         for attempt in range(2):
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
@@ -367,21 +514,37 @@ class Sandbox:
                 break
             except subprocess.TimeoutExpired:
                 continue
-        if not self.isolation.strong:
-            kill_by_token(self.token)
         try:
             self.proc.stdout.close()
         except OSError:
             pass
+        self._cleanup()
+
+    def _cleanup(self):
+        if self.cgroup is not None:
+            self.peak_bytes = self.cgroup.peak()
+            self.cgroup.close()
+        if self.user is not None:
+            self.user.release()
+        if not self.isolation.strong and getattr(self, "token", None):
+            kill_by_token(self.token)
+        for driver in getattr(self, "drivers", {}).values():
+            for fd in (driver.memory_fd, getattr(driver, "cmd_fd", None)):
+                if fd is not None:
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
+            driver.cmd_fd = None
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def cancel(self) -> None:
-        """Stop the runner now (the grader failed elsewhere) and clean up."""
+        """Stop the box now (the grader failed elsewhere) and clean up."""
         self.deadline = 0
         self._thread.join()
 
     def wait(self) -> dict:
-        """Block until the runner is done (or its deadline passed); the runs by module."""
+        """Block until the box is done (or its deadline passed); the runs by module."""
         self._thread.join()
         if self._error is not None:
             raise self._error
@@ -391,8 +554,12 @@ class Sandbox:
         return self.runs
 
 
+def _span(memory: bytes, span) -> bytes:
+    return memory[span[0]:span[0] + span[1]]
+
+
 def kill_by_token(token: str) -> int:
-    """Kill every process whose environment carries our token (the fallback's leftovers)."""
+    """Kill every process whose environment carries our token (a box without a user of its own)."""
     needle = f"SSD_COURSE_GRADER_TOKEN={token}".encode()
     killed = 0
     for _ in range(3):  # a process may fork while we look; look again

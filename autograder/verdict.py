@@ -73,6 +73,14 @@ def what(desc: dict) -> str:
     return f"an object of type {desc.get('type')} ({desc.get('repr')})"
 
 
+def _kind(desc) -> str:
+    """What came back, without its shape or contents: all a hidden case's feedback says of it
+    (a shape or a repr could carry the hidden inputs out)."""
+    kind = desc.get("kind")
+    return {"tensor": "a tensor", "tuple": "a tuple", "list": "a list", "none": "None",
+            "ndarray": "a numpy array", "number": f"a Python {desc.get('type')}"}.get(kind, "another object")
+
+
 def _shape(desc):
     return tuple(desc["shape"])
 
@@ -88,15 +96,15 @@ def structure(exp: dict, got: dict, where="result"):
         n = len(exp["items"])
         if got.get("kind") not in ("tuple", "list") or len(got["items"]) != n:
             return Failure("type", f"{where}: expected a tuple of {n} tensors, got {what(got)}",
-                           f"{where}: expected a tuple of {n} tensors, got {what(got)}")
+                           f"{where}: expected a tuple of {n} tensors, got {_kind(got)}")
         for i, (e, g) in enumerate(zip(exp["items"], got["items"])):
             failure = structure(e, g, f"{where}[{i}]")
             if failure:
                 return failure
         return None
     if got.get("kind") != "tensor":
-        text = f"{where}: expected a torch.Tensor, got {what(got)}"
-        return Failure("type", text, text)
+        return Failure("type", f"{where}: expected a torch.Tensor, got {what(got)}",
+                       f"{where}: expected a torch.Tensor, got {_kind(got)}")
     if got.get("subclass"):
         text = f"{where}: expected a plain torch.Tensor, got a {got['subclass']}"
         return Failure("type", text, text, "subclass_returned")
@@ -105,7 +113,7 @@ def structure(exp: dict, got: dict, where="result"):
         return Failure("dtype", text, text)
     if _shape(got) != _shape(exp):
         return Failure("shape", f"{where}: expected shape {list(exp['shape'])}, got {list(got['shape'])}",
-                       f"{where}: wrong shape (got {list(got['shape'])})")
+                       f"{where}: wrong shape")
     if got["device"] != exp["device"]:
         text = f"{where}: expected device {exp['device']}, got {got['device']}"
         return Failure("device", text, text)
@@ -386,8 +394,8 @@ def _first_failure(case, expects, results, seconds):
             failure = _gradient(case, expect, result)
             if failure:
                 return failure
-    for expect, result in zip(expects, results):
-        failure = _unmodified(expect["inputs"], result, registry.get(case.exercise).params)
+    for result in results:
+        failure = _unmodified(result, registry.get(case.exercise).params)
         if failure:
             return failure
     return None
@@ -412,15 +420,11 @@ def _gradient(case, expect, result):
     return None
 
 
-def _unmodified(originals, result, params=()):
-    """The inputs after the call against their values before it (bit for bit, NaN equal to NaN).
-    `params`: the function's parameter names, to say which argument changed."""
-    for i, (original, after) in enumerate(zip(originals, result.get("inputs_after") or [])):
-        if original is None:
-            continue
-        if after is None or after.get("array") is None or list(after["shape"]) != list(original.shape) \
-                or mismatch(original, after["array"], (0.0, 0.0)).any():
-            name = f" (`{params[i]}`)" if i < len(params) else ""
-            text = f"argument {i + 1}{name} was modified by the call"
-            return Failure("modified input", text, text, "modified_input")
+def _unmodified(result, params=()):
+    """The inputs the grader read back from its own memory after the call, against before it
+    (byte for byte). `params`: the function's parameter names, to say which argument changed."""
+    for i in result.get("modified") or []:
+        name = f" (`{params[i]}`)" if i < len(params) else ""
+        text = f"argument {i + 1}{name} was modified by the call"
+        return Failure("modified input", text, text, "modified_input")
     return None

@@ -175,8 +175,10 @@ def test_cheats_leaks_leftover_processes_network_and_shadowing_are_contained(gra
     assert ex["flatten_conv"].score == 0 and {o.check for o in ex["flatten_conv"].outcomes} == {"values"}
     assert ex["anchors"].score == 0 and {o.check for o in ex["anchors"].outcomes} == {"type"}
     # the rest is correct code doing something on the side: full marks, and nothing escapes
-    assert {m: ex[m].score for m in ("jaccard", "matching", "focal_loss", "nms")} == \
-        {m: FULL[m] for m in ("jaccard", "matching", "focal_loss", "nms")}
+    assert {m: ex[m].score for m in ("jaccard", "focal_loss", "nms")} == \
+        {m: FULL[m] for m in ("jaccard", "focal_loss", "nms")}
+    # ...except starting processes, which the sandbox refuses outright
+    assert ex["matching"].score == 0 and "PermissionError" in ex["matching"].reason
     assert "LEAKED" not in ex["jaccard"].output and "unreadable" not in ex["jaccard"].output
     assert f"nothing at {repo_root()}/solutions/*.py" in ex["jaccard"].output
     assert f"nothing at {repo_root()}/autograder/hidden/*.py" in ex["jaccard"].output

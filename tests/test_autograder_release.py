@@ -79,6 +79,7 @@ def student_copy(tmp_path_factory):
 def test_the_release_has_the_student_files_and_leaves_the_grader_material_out(student_copy):
     names = {p.relative_to(student_copy).as_posix() for p in student_copy.rglob("*") if p.is_file()}
     for must in ("README.md", "pyproject.toml", "environment.yml", "autograder/runner.py",
+                 "autograder/child.py", "autograder/seccomp.py", "autograder/box.py",
                  "autograder/cases/jaccard.py", "autograder/cases/public_expected.json",
                  "autograder/cases/public_expected.npz", "ssd_course/exercises/nms.py"):
         assert must in names, must

@@ -1,7 +1,7 @@
 """Grading cases: what to call, with which inputs, worth how many points.
 
 A case is data, not code: its calls hold declarative input specs (built into
-tensors by ``autograder.runner.build_arg``, identically in the parent and in the
+tensors by ``autograder.values.build_arg``, identically in the parent and in the
 sandboxed child), and it names where its expected value comes from
 (``reference``), how to compare (``compare``) and which known mistakes to look
 for when it fails (``mistakes``, see ``autograder.hints``).

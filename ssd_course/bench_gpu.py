@@ -14,6 +14,9 @@
     also: the fast path with the blog's hyperparameters: <N> img/s, mAP@0.5 <m>
         separates what the switches buy in speed from what the gpu config's
         hyperparameters buy in accuracy
+    ddp: <N> processes <T> img/s in all, <T/N> img/s per process; 1 process <O> img/s; scaling efficiency <e>%
+        with more than one GPU only: `fast.main` (the gpu config) under torchrun on 1 and on
+        N = all the GPUs, one process each; efficiency = T / (N x O)
 
 The baseline is the `blog` config and ours the `gpu` config (`train.CONFIGS`),
 both from scratch, with the same seed. The dataset is the synthetic one at
@@ -24,6 +27,9 @@ not GPU figures.
 """
 import json
 import os
+import subprocess
+import sys
+import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -138,6 +144,70 @@ def bench_gpu(data=None, epochs: int = 5, quick: bool = False, steps: int = 10, 
     print(f"also: the fast path with the blog's hyperparameters: {h['img_s']:.0f} img/s, mAP@0.5 {h['map']:.3f}",
           flush=True)
     out.update(train=results)
+
+    # 5. several processes (DDP): only where there are several GPUs to run them on
+    if torch.cuda.device_count() > 1:
+        out["ddp"] = bench_ddp(ours, root)
+    else:
+        print("ddp: skipped (fewer than 2 GPUs; with N, the gpu config on N processes against 1)", flush=True)
     if json_out:
         Path(json_out).write_text(json.dumps(out, indent=1) + "\n")
     return out
+
+
+# --- several processes --------------------------------------------------------------------------
+
+def ddp_command(n: int, config, root, report) -> list:
+    """argv of `fast.main` training `config` on `n` processes of this machine, writing its `--report`.
+
+    torchrun --standalone: a rendezvous on this machine at a free port. Every field where
+    `config` differs from its named config travels as ``--set FIELD=VALUE``.
+    """
+    from dataclasses import fields
+    from ssd_course.train import CONFIGS
+    named = CONFIGS[config.name]
+    settings = [f"--set={f.name}={getattr(config, f.name)}" for f in fields(config)
+                if getattr(config, f.name) != getattr(named, f.name)]
+    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={n}",
+            "-m", "ssd_course.fast", "--config", config.name, "--data", str(root), "--report", str(report),
+            *settings]
+
+
+def ddp_figures(one: dict, many: dict) -> dict:
+    """Scaling, from the `--report` summaries of a 1-process and an N-process run of the same config.
+
+    Returns:
+        dict: ``n``, ``one_img_s``, ``all_img_s`` (all N processes together),
+        ``per_process_img_s``, ``efficiency`` (all_img_s / (N x one_img_s): 1.0 is perfect
+        scaling), ``map_one``, ``map_all``.
+    """
+    n = many["world_size"]
+    return dict(n=n, one_img_s=one["img_s"], all_img_s=many["img_s"], per_process_img_s=many["img_s"] / n,
+                efficiency=many["img_s"] / (n * one["img_s"]), map_one=one["map"], map_all=many["map"])
+
+
+def ddp_line(f: dict) -> str:
+    return (f"ddp: {f['n']} processes {f['all_img_s']:.0f} img/s in all, {f['per_process_img_s']:.0f} img/s per "
+            f"process; 1 process {f['one_img_s']:.0f} img/s; scaling efficiency {f['efficiency']:.0%} "
+            f"(mAP@0.5 {f['map_all']:.3f} on {f['n']}, {f['map_one']:.3f} on 1)")
+
+
+def bench_ddp(config, root, n: int = None, run=subprocess.run) -> dict:
+    """Train `config` under torchrun on 1 process, then on `n` (default: every GPU); print the ddp line.
+
+    Each run is a fresh `fast.main` (its own cache, cuDNN's timing in its fit), so the
+    two pay the same one-time costs. `run` is `subprocess.run` (a test passes its own).
+
+    Returns:
+        `ddp_figures`'s dict.
+    """
+    n = n or torch.cuda.device_count()
+    reports = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for procs in (1, n):
+            report = Path(tmp) / f"ddp-{procs}.json"
+            run(ddp_command(procs, config, root, report), check=True, stdout=subprocess.DEVNULL)
+            reports[procs] = json.loads(report.read_text())
+    figures = ddp_figures(reports[1], reports[n])
+    print(ddp_line(figures), flush=True)
+    return figures

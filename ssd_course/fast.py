@@ -25,10 +25,12 @@ with ImageNet statistics, boxes [B, G, 4] ``xyxy`` in [-1, 1] zero-padded,
 labels [B, G] int64 padded with 0 (G: the most objects an image has in the
 split, not in the batch: more padding, never fewer objects).
 
-Distributed training, one process per GPU (`python -m ssd_course.fast --help`):
+Training on several processes, one per GPU (`ssd_course.distributed`; `python -m ssd_course.fast --help`):
 
-    torchrun --nproc_per_node 8 -m ssd_course.fast --config gpu --data data/synthetic-large
+    torchrun --standalone --nproc_per_node 8 -m ssd_course.fast --config gpu --data data/synthetic-large
     accelerate launch --multi_gpu --num_processes 8 -m ssd_course.fast --config gpu --data ...
+    torchrun --nnodes 2 --nproc_per_node 8 --rdzv-backend c10d --rdzv-endpoint HOST:29500 --rdzv-id ssd-1 \
+        -m ssd_course.fast ...          (on each of 2 machines; HOST: the first)
 """
 import os
 import time
@@ -51,8 +53,10 @@ _NOTED = set()
 
 
 def note(text: str) -> None:
-    """A fallback notice, on stdout (a lesson cell must write nothing to stderr), once per process."""
-    if text not in _NOTED:
+    """A fallback notice, on stdout (a lesson cell must write nothing to stderr), once per process,
+    by rank 0 alone when several processes train (they would all say the same)."""
+    from fastai.torch_core import rank_distrib
+    if text not in _NOTED and rank_distrib() == 0:
         _NOTED.add(text)
         print(f"note: {text}", flush=True)
 
@@ -485,40 +489,71 @@ def format_rows(rows) -> str:
 
 # --- the training entry point (also under torchrun / accelerate launch) -------------------------
 
-def fit(config, path, epochs: int = None, lr: float = None):
-    """Build the Learner of `config` over `path` and train it; distributed when launched so.
+def fit(config, path, epochs: int = None, lr: float = None, seed: int = None, cbs=None):
+    """Build the Learner of `config` over `path` and train it; on all the ranks when launched so.
 
-    Under `torchrun` or `accelerate launch` with several processes (WORLD_SIZE > 1),
-    training runs inside fastai's `learn.distrib_ctx()`: one process per GPU, each on
-    its share of every epoch's batches (DistributedDL), gradients averaged
-    (DistributedDataParallel). A single process trains as without a launcher:
-    accelerate does not wrap one process's model, and fastai's DistributedTrainer
-    expects it wrapped.
+    Under `torchrun` or `accelerate launch` with W > 1 processes, each process joins the
+    process group (NCCL, one GPU each; gloo on CPUs) and trains inside
+    `distributed.training`, fastai's ``learn.distrib_ctx()``: DistributedDataParallel,
+    each rank on its 1/W of every epoch (the cached loader included). One process
+    trains as without a launcher.
+
+    Args:
+        config (train.Config): what to train; path: the dataset folder, or "pascal"
+            (downloaded once a machine, before its other processes read it).
+        epochs, lr: override the config's.
+        seed (int): seeds Python, NumPy and torch before the Learner is built, the same on
+            every rank (same initial weights; the shuffled order is rank 0's anyway).
+        cbs: extra fastai callbacks (e.g. `distributed.StepLog`).
 
     Returns:
-        (Learner, seconds of training).
+        (Learner, seconds of training): the plain model, the same on every rank.
     """
-    from contextlib import nullcontext
-    from fastai.torch_core import num_distrib, rank_distrib
+    from fastai.torch_core import set_seed
+    from ssd_course import distributed
+    from ssd_course.data import dataset_path
     from ssd_course.train import make_learner, train
-    if num_distrib() > 0 and cuda():            # one GPU per process, as torchrun numbers them
-        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
-    learn = make_learner(config, path=path, verbose=rank_distrib() == 0)
-    if num_distrib() == 1:
-        note("one process: training without fastai's distributed wrappers (they need 2 or more)")
-    if num_distrib() > 1:
-        import fastai.distributed  # noqa: F401  (Learner.distrib_ctx; needs accelerate)
-    context = learn.distrib_ctx() if num_distrib() > 1 else nullcontext()
-    with context:
+    distributed.start()
+    root = distributed.local_first(dataset_path, path)
+    if seed is not None:
+        set_seed(seed)
+    learn = make_learner(config, path=root, cbs=cbs, verbose=distributed.rank() == 0)
+    with distributed.training(learn):
         seconds = train(learn, epochs, lr)
     return learn, seconds
 
 
+def parse_setting(text: str):
+    """``"FIELD=VALUE"`` -> (field, value typed as `train.Config`'s field), e.g. "bs=8" -> ("bs", 8)."""
+    from dataclasses import fields
+    from ssd_course.train import Config
+    name, sep, value = text.partition("=")
+    kinds = {f.name: f.type for f in fields(Config)}
+    if not sep or name not in kinds:
+        raise ValueError(f"--set takes FIELD=VALUE with FIELD one of {sorted(kinds)}, got {text!r}")
+    kind = kinds[name]                          # int, float, bool or str: Config's annotations
+    if kind is bool:
+        if value.lower() not in ("true", "false", "1", "0"):
+            raise ValueError(f"--set {name}= takes true or false, got {value!r}")
+        return name, value.lower() in ("true", "1")
+    return name, kind(value)
+
+
+def summary_lines(summary: dict) -> str:
+    """What `main` prints (rank 0): img/s of all the processes together, what each rank did, mAP."""
+    ranks = summary["ranks"]
+    return "\n".join([
+        f"trained {summary['epochs']} epoch(s) on {summary['world_size']} process(es) in "
+        f"{summary['seconds']:.1f} s: {summary['img_s']:.0f} img/s (validation included)",
+        f"per rank: {[r['steps'] for r in ranks]} steps, {[r['images'] for r in ranks]} training images; "
+        f"validation images predicted {summary['valid_per_rank']}",
+        f"mAP@0.5: {summary['map']:.3f} (over the {summary['n_valid']} validation images)"])
+
+
 def main(argv=None) -> int:
     import argparse
-    from fastai.torch_core import num_distrib, rank_distrib
-    from ssd_course import impl
-    from ssd_course.metrics import evaluate
+    import json
+    from ssd_course import distributed, impl
     from ssd_course.train import CONFIGS, get_config
     parser = argparse.ArgumentParser(prog="python -m ssd_course.fast",
                                      description="Train a config (on one GPU, or several under torchrun / "
@@ -527,17 +562,28 @@ def main(argv=None) -> int:
     parser.add_argument("--data", type=Path, required=True, help="dataset folder (ssd-course data make DIR)")
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--lr", type=float, default=None)
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="change a field of the config, e.g. --set bs=64 (repeatable)")
+    parser.add_argument("--seed", type=int, default=0, help="the same on every rank (default 0)")
     parser.add_argument("--impl", choices=impl.CHOICES, default=None)
+    parser.add_argument("--save", type=Path, help="write the trained weights (a state_dict) here (rank 0)")
+    parser.add_argument("--report", type=Path, help="write what each rank did, and the mAP, as JSON (rank 0)")
     args = parser.parse_args(argv)
     from ssd_course.demo import default_impl
     impl.use(args.impl or default_impl())
-    config = get_config(args.config, epochs=args.epochs, lr=args.lr)
-    learn, seconds = fit(config, args.data)
-    if rank_distrib() == 0:
-        images = len(learn.dls.train) * learn.dls.bs * config.epochs   # all processes together
-        print(f"trained {config.epochs} epoch(s) on {max(1, num_distrib())} process(es) in {seconds:.1f} s: "
-              f"{images / seconds:.0f} img/s (validation included)")
-        print(f"mAP@0.5: {evaluate(learn)['map']:.3f}")
+    settings = {"epochs": args.epochs, "lr": args.lr, **dict(map(parse_setting, args.set))}
+    config = get_config(args.config, **settings)
+    log = distributed.StepLog()
+    try:
+        learn, seconds = fit(config, args.data, seed=args.seed, cbs=[log])
+        summary = distributed.summary(learn, log, seconds, distributed.evaluate(learn))
+    finally:
+        distributed.stop()
+    distributed.on_rank0(print, summary_lines(summary))
+    if args.save:
+        distributed.on_rank0(torch.save, learn.model.state_dict(), args.save)
+    if args.report:
+        distributed.on_rank0(Path(args.report).write_text, json.dumps(summary, indent=1) + "\n")
     return 0
 
 

@@ -50,8 +50,10 @@ def mean_average_precision(preds, targets, vocab=None):
         dict: ``map`` (float), ``per_class`` ({class: AP}, classes with objects only).
     """
     from torchmetrics.detection import MeanAveragePrecision
+    # sync_on_compute=False: under several processes the caller hands over every image
+    # (`distributed.evaluate` gathers them on rank 0); torchmetrics would wait for the others.
     metric = MeanAveragePrecision(box_format="xyxy", iou_type="bbox", iou_thresholds=[IOU],
-                                  class_metrics=True, backend="pycocotools")
+                                  class_metrics=True, backend="pycocotools", sync_on_compute=False)
     cpu = lambda d: {k: plain(v).detach().cpu() for k, v in d.items()}
     metric.update([cpu(p) for p in preds], [cpu(t) for t in targets])
     result = metric.compute()

@@ -196,12 +196,14 @@ class ShowRun(Callback):
         self.shown = False          # before_fit also runs for validate(); print on real training only
 
     def before_train(self):
-        if self.shown:
+        from fastai.torch_core import rank_distrib
+        if self.shown or rank_distrib() != 0:         # several processes: rank 0 speaks for all
             return
         self.shown = True
         config = getattr(self.learn, "config", None)
+        model = getattr(self.learn.model, "module", self.learn.model)    # DistributedDataParallel's inside
         print(impl.describe())
-        print(f"body weights: {getattr(self.learn.model, 'weights', 'unknown')}")
+        print(f"body weights: {getattr(model, 'weights', 'unknown')}")
         if config is not None:
             print(f"config {config.name}: {config.describe()}")
         print(f"loss: {self.learn.loss_func!r}", flush=True)

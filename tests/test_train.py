@@ -89,12 +89,19 @@ def test_random_targets_pad_like_fastai():
     assert torch.all(bbox[clas == 0] == 0) and bbox.min() >= -1 and bbox.max() <= 1
 
 
-def test_estimate_training_restores_the_weights_and_scales_with_epochs(small_dataset, capsys):
+def test_estimate_training_restores_the_weights_and_scales_with_epochs(small_dataset, capsys,
+                                                                     monkeypatch):
+    import itertools
+    import types
+
     from ssd_course import lessons
     learn = train.make_learner(train.get_config("smoke", bs=8), path=small_dataset)
     before = {k: v.clone() for k, v in learn.model.state_dict().items()}
+    ticks = itertools.count(0, 0.5)        # a clock on which every step takes 0.5 s
+    monkeypatch.setattr(lessons, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks)))
     one, three = lessons.estimate_training(learn, epochs=1), lessons.estimate_training(learn, epochs=3)
-    assert one > 0 and 1.5 < three / one < 6          # two separate measurements of about one step each
+    batches = len(learn.dls.train) + len(learn.dls.valid) / 3
+    assert one == pytest.approx(0.5 * batches) and three == pytest.approx(3 * one)
     after = learn.model.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before)   # BatchNorm statistics included
     assert "epoch(s) of 6 batches" in capsys.readouterr().out      # 48 training images, batches of 8

@@ -6,9 +6,8 @@ own, sets its limits (address space, CPU time) and loads the system-call filter
 serves the grader, one call at a time, over its own pipes:
 
     grader -> child   {"type": "call", "call": n, "args", "kwargs", "grad", "time_limit"}
-    child -> grader   {"type": "ready", "call": n, "inputs": [[offset, nbytes] | None]}
-                      (the tensor arguments now lie in the shared memory the grader owns)
-    grader -> child   {"type": "go", "call": n}          (the grader's clock starts)
+                      (the grader's clock starts; the child lays the tensor arguments in
+                      the shared memory the grader owns, where values.placements says)
     child -> grader   {"type": "result", "call": n, "error" | "output", "grads"}
     grader -> child   {"type": "end"}                    (after the last call)
 
@@ -32,7 +31,6 @@ except ImportError:  # inside the sandbox these files lie side by side
     import values
     import wire
 
-ALIGN = 64
 MAX_FILES = 64
 MEMORY_PATTERNS = ("can't allocate memory", "not enough memory", "out of memory",
                    "cannot allocate memory")
@@ -106,31 +104,30 @@ def _classify_fatal(exc):
 # --- the inputs, in the grader's shared memory ------------------------------------------------
 
 class SharedInputs:
-    """The tensor arguments of the current call, placed in the grader's (sealed) memfd."""
+    """The tensor arguments of the current call, laid in the grader's (sealed) memfd where
+    ``values.placements`` says, so that the grader reads them back after the call itself."""
 
     def __init__(self, fd, size):
-        self.memory = mmap.mmap(fd, size) if size else None
+        self.memory = mmap.mmap(fd, size)
         self.size = size
 
-    def place(self, args):
-        """Tensors equal to `args` (same values, strides, grad) living in shared memory;
-        returns (new args, [[offset, nbytes] | None per argument])."""
+    def place(self, args, call):
+        """Tensors equal to `args` (same values, strides and grad) living in shared memory."""
         import torch
 
-        offset, placed, spans = 0, [], []
-        for x in args:
-            nbytes = x.untyped_storage().nbytes() if isinstance(x, torch.Tensor) else 0
-            if not nbytes or offset + nbytes > self.size:
-                placed.append(x)
-                spans.append(None)
+        placed = list(args)
+        for i, where in enumerate(values.placements(call)):
+            x = args[i]
+            if where is None:
                 continue
+            offset, nbytes = where
+            if x.untyped_storage().nbytes() != nbytes or offset + nbytes > self.size:
+                raise Fatal("runner", "an input's storage does not match its layout")
             shared = torch.frombuffer(self.memory, dtype=torch.uint8, count=nbytes, offset=offset)
             shared.copy_(torch.frombuffer(bytearray(bytes(x.untyped_storage())), dtype=torch.uint8))
             y = shared.view(x.dtype).as_strided(x.shape, x.stride(), x.storage_offset()).detach()
-            placed.append(y.requires_grad_(x.requires_grad))
-            spans.append([offset, nbytes])
-            offset += -(-nbytes // ALIGN) * ALIGN
-        return placed, spans
+            placed[i] = y.requires_grad_(x.requires_grad)
+        return placed
 
 
 # --- one exercise ---------------------------------------------------------------------------------
@@ -188,12 +185,8 @@ def serve(ex: dict, channel: Channel, shared: SharedInputs) -> None:
         command = channel.receive()
         if command.get("type") != "call":
             break
-        args = [values.build_arg(a) for a in command["args"]]
+        args = shared.place([values.build_arg(a) for a in command["args"]], command)
         kwargs = {k: values.build_arg(v) for k, v in command["kwargs"].items()}
-        args, spans = shared.place(args)
-        channel.send({"type": "ready", "call": command["call"], "inputs": spans})
-        if channel.receive().get("type") != "go":
-            break
         run_call(fn, command, args, kwargs, channel, ex["path"], backward)
     channel.send({"type": "finished"})
 
@@ -317,6 +310,10 @@ def _confine(ex: dict, limits: dict):
     # Descriptors bound what the kernel holds outside the address space (pipe buffers, epolls).
     resource.setrlimit(resource.RLIMIT_NOFILE, (MAX_FILES, MAX_FILES))
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    import tempfile
+    # gettempdir() would otherwise probe by creating a file, which the filter refuses, and
+    # libraries that only ask for the folder's name (torchvision at import) would fail
+    tempfile.tempdir = os.environ.get("TMPDIR", "/tmp")
     seccomp.load()
 
 

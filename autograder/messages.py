@@ -19,7 +19,7 @@ import numpy as np
 
 from autograder.wire import clean
 
-TYPES = {"hello", "loaded", "import_error", "ready", "result", "fatal", "finished"}
+TYPES = {"hello", "loaded", "import_error", "result", "fatal", "finished"}
 KINDS = {"tensor", "ndarray", "tuple", "list", "none", "number", "other"}
 FATAL_KINDS = {"memory", "recursion", "exit", "interrupt", "runner", "sandbox"}
 MAX_ITEMS = 8
@@ -44,9 +44,6 @@ def check(message: dict, arrays: list) -> dict:
     elif kind == "fatal":
         _need(message.get("kind") in FATAL_KINDS and isinstance(message.get("message"), str),
               "a malformed fatal report")
-    elif kind == "ready":
-        _need(isinstance(message.get("call"), int) and _spans(message.get("inputs")),
-              "a malformed ready message")
     elif kind == "result":
         _need(isinstance(message.get("call"), int), "a result without its call number")
         _need(message.get("error") is None or isinstance(message["error"], dict),
@@ -58,13 +55,6 @@ def check(message: dict, arrays: list) -> dict:
                   "a result with malformed gradients")
         _need(len(arrays) == message.get("n_arrays", 0), "a result whose arrays did not all arrive")
     return message
-
-
-def _spans(spans):
-    """[[offset, nbytes] or None, ...] as the ready message gives its inputs' places."""
-    return isinstance(spans, list) and len(spans) <= MAX_ITEMS and all(
-        s is None or (isinstance(s, list) and len(s) == 2 and all(type(v) is int and v >= 0 for v in s))
-        for s in spans)
 
 
 def value(desc, arrays: list, hidden: bool = False, depth: int = 0) -> dict:

@@ -5,9 +5,10 @@ zygote (``runner.py``), which imports torch once and forks one child per
 exercise (``child.py``). This process drives every child itself:
 
 - it sends each call's inputs only when that call is due (public cases first),
-  and measures the call's time on its own clock, from ``go`` to the result;
-- the child lays the tensor arguments in a sealed memfd this process created
-  and reads back after the call: whether an input changed is seen here;
+  and measures the call's time on its own clock, from sending it to the result;
+- the child lays the tensor arguments in a sealed memfd this process created,
+  where ``values.placements`` says, and this process reads them back after the
+  call: whether an input changed is seen here, not reported;
 - every frame is bounded before it is buffered (``wire.FrameReader``), every
   message checked against its schema (``messages.py``); a child that breaks the
   protocol loses its exercise (one line), never the others, never the grader;
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import box as box_mod
-from autograder import messages, wire
+from autograder import messages, values, wire
 from autograder.box import GraderError, Isolation, choose_isolation  # noqa: F401  (the API's names)
 
 HERE = Path(__file__).resolve().parent
@@ -37,8 +38,6 @@ BOX_FILES = ("runner.py", "child.py", "values.py", "wire.py", "seccomp.py")
 INSIDE = "/tmp/submission"      # where the submission's files appear in the box
 GRADER = "/tmp/grader"          # the box's own code and its job file
 STARTUP_S = 30.0                # importing torch under load, before any student code runs
-ITEM_BYTES = {"float64": 8, "int64": 8, "float32": 4, "int32": 4, "float16": 2, "bfloat16": 2,
-              "int16": 2, "uint8": 1, "int8": 1, "bool": 1}
 
 
 @dataclass
@@ -94,9 +93,9 @@ class _Driver:
 
     def __init__(self, module, exercise: Exercise, run: ExerciseRun):
         self.module, self.exercise, self.run = module, exercise, run
-        self.index, self.sent_at, self.snapshot, self.spans = 0, None, None, None
+        self.index, self.sent_at = 0, None
         self.out, self.cmd_fd, self.done = bytearray(), None, False
-        self.memory_bytes = max(4096, max((_input_bytes(c[3]) for c in exercise.calls), default=0))
+        self.memory_bytes = values.memory_bytes([c[3] for c in exercise.calls])
         self.memory_fd = os.memfd_create(f"inputs-{module}", os.MFD_ALLOW_SEALING | os.MFD_CLOEXEC)
         os.ftruncate(self.memory_fd, self.memory_bytes)
         import fcntl
@@ -110,29 +109,35 @@ class _Driver:
         return os.pread(self.memory_fd, self.memory_bytes, 0)
 
 
-def _input_bytes(call: dict) -> int:
-    """An upper bound of the shared memory a call's tensor arguments take (strided ones twice)."""
-    total = 0
-    for spec in call["args"]:
-        if "tensor" in spec:
-            n = 1
-            for s in spec["shape"]:
-                n *= s
-            n *= ITEM_BYTES.get(spec["dtype"], 8) * (2 if spec.get("layout") == "strided" else 1)
-            total += -(-n // 64) * 64 + 64
-    return total
+def inputs_after(memory: bytes, call: dict) -> list:
+    """Each tensor argument of `call` as it lies in the grader's memory after the call
+    (``{"shape", "array"}``; None for other arguments): read here, never reported."""
+    import numpy as np
 
-
-def _tensor_args(call: dict) -> list:
-    """Indices of the arguments that are non-empty tensors: each must lie in shared memory."""
-    return [i for i, spec in enumerate(call["args"])
-            if "tensor" in spec and all(s > 0 for s in spec["shape"])]
+    out = []
+    for spec, where in zip(call["args"], values.placements(call)):
+        if where is None:
+            out.append(None)
+            continue
+        offset, nbytes = where
+        raw = np.frombuffer(memory, dtype=np.uint16 if spec["dtype"] == "bfloat16" else
+                            np.dtype(spec["dtype"]), count=nbytes // values.ITEM_BYTES[spec["dtype"]],
+                            offset=offset)
+        strides, _ = values.layout(spec)
+        array = np.lib.stride_tricks.as_strided(raw, spec["shape"], [s * raw.itemsize for s in strides])
+        if spec["dtype"] == "bfloat16":
+            array = (array.astype(np.uint32) << 16).view(np.float32)
+        out.append({"shape": list(spec["shape"]), "array": np.array(array)})
+    return out
 
 
 def _child_env(token=None) -> dict:
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp", "TMPDIR": "/tmp",
            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0",
-           "PYTHONDONTWRITEBYTECODE": "1"}
+           "PYTHONDONTWRITEBYTECODE": "1",
+           # Libraries that make their cache folder at import (torch._dynamo, which
+           # torchvision.ops imports) are pointed at one that exists: nothing can be created
+           "TORCHINDUCTOR_CACHE_DIR": "/tmp", "XDG_CACHE_HOME": "/tmp", "MPLCONFIGDIR": "/tmp"}
     if token:
         env["SSD_COURSE_GRADER_TOKEN"] = token
     return env
@@ -400,21 +405,8 @@ class Sandbox:
         elif kind in ("import_error", "fatal", "finished"):
             run.events.append(message)
             self._end_calls(driver)
-        elif kind == "ready":
-            self._ready(driver, message, now)
         elif kind == "result":
             self._result(driver, message, arrays, now)
-
-    def _ready(self, driver, message, now):
-        case_id, index, hidden, call = self._expecting(driver, message)
-        spans = message["inputs"]
-        needed = _tensor_args(call)
-        if any(i >= len(spans) or spans[i] is None or spans[i][0] + spans[i][1] > driver.memory_bytes
-               for i in needed):
-            raise messages.ProtocolError("the inputs were not placed in the grader's memory")
-        driver.spans, driver.snapshot = spans, driver.read_memory()
-        self._send(driver, {"type": "go", "call": driver.index})
-        driver.sent_at = now
 
     def _result(self, driver, message, arrays, now):
         case_id, index, hidden, call = self._expecting(driver, message)
@@ -422,9 +414,7 @@ class Sandbox:
             raise messages.ProtocolError("a result before the call began")
         run = driver.run
         run.seconds[(case_id, index)] = now - driver.sent_at
-        after = driver.read_memory()
-        result = {"modified": [i for i in _tensor_args(call)
-                               if _span(driver.snapshot, driver.spans[i]) != _span(after, driver.spans[i])]}
+        result = {"inputs_after": inputs_after(driver.read_memory(), call)}
         if message.get("error") is not None:
             result["error"] = self._checked_error(run, message["error"], hidden)
         else:
@@ -436,7 +426,7 @@ class Sandbox:
             result["grad_error"] = None if grad_error is None else wire.clean(grad_error, 200)
         run.results[(case_id, index)] = result
         driver.index += 1
-        driver.sent_at = driver.snapshot = driver.spans = None
+        driver.sent_at = None
         self._next(driver)
 
     @staticmethod
@@ -467,6 +457,7 @@ class Sandbox:
             driver.run.hidden_started = True
         driver.run.current = case_id
         self._send(driver, dict(call, type="call", call=driver.index))
+        driver.sent_at = time.monotonic()   # the call's clock: its inputs are out
 
     def _end_calls(self, driver):
         """No more calls: an ``end`` after the last one; after a broken protocol, close the pipe."""
@@ -552,10 +543,6 @@ class Sandbox:
             raise GraderError("the grader's runner did not start: "
                               + self.zygote_output.decode("utf-8", "replace")[-1500:])
         return self.runs
-
-
-def _span(memory: bytes, span) -> bytes:
-    return memory[span[0]:span[0] + span[1]]
 
 
 def kill_by_token(token: str) -> int:

@@ -63,6 +63,61 @@ def build_arg(spec: dict):
 
 
 
+# --- where a call's tensor arguments lie in the grader's shared memory -----------------------
+
+ITEM_BYTES = {"float64": 8, "int64": 8, "float32": 4, "int32": 4, "float16": 2, "bfloat16": 2,
+              "int16": 2, "uint8": 1, "int8": 1, "bool": 1}
+ALIGN = 64
+
+
+def _contiguous(shape):
+    strides, step = [], 1
+    for size in reversed(shape):
+        strides.insert(0, step)
+        step *= size
+    return strides
+
+
+def layout(spec: dict):
+    """(strides, storage elements) of the tensor ``build_arg(spec)`` makes, in elements:
+    what the grader needs to read the argument back from the bytes of its storage."""
+    shape, kind = list(spec["shape"]), spec.get("layout", "contiguous")
+    numel = 1
+    for size in shape:
+        numel *= size
+    if kind == "transposed" and len(shape) == 4:      # channels last: storage [N, H, W, C]
+        n, c, h, w = shape
+        return [h * w * c, 1, w * c, c], numel
+    if kind == "transposed" and len(shape) >= 2:      # storage holds the last two dims swapped
+        inner = _contiguous(shape[:-2] + [shape[-1], shape[-2]])
+        return inner[:-2] + [inner[-1], inner[-2]], numel
+    if kind == "strided" and len(shape) >= 1:         # every other row of [2 * rows, ...]
+        inner = _contiguous(shape)
+        return [2 * inner[0]] + inner[1:], 2 * numel
+    return _contiguous(shape), numel
+
+
+def placements(call: dict) -> list:
+    """[(offset, nbytes) or None] per positional argument of `call`: where the child lays each
+    non-empty tensor argument's storage in shared memory (the grader reads it back there)."""
+    offset, out = 0, []
+    for spec in call["args"]:
+        if "tensor" not in spec or 0 in spec["shape"]:
+            out.append(None)
+            continue
+        nbytes = layout(spec)[1] * ITEM_BYTES[spec["dtype"]]
+        out.append((offset, nbytes))
+        offset += -(-nbytes // ALIGN) * ALIGN
+    return out
+
+
+def memory_bytes(calls) -> int:
+    """The shared memory the largest of `calls` needs."""
+    return max([4096] + [p[0] + p[1] for call in calls for p in placements(call) if p])
+
+
+# --- outputs: anything -> plain data ----------------------------------------------------------
+
 def describe(obj, arrays: list, depth: int = 0) -> dict:
     """Describe `obj` as JSON-able data; tensor values are appended to `arrays` (numpy).
 

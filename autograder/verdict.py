@@ -394,8 +394,8 @@ def _first_failure(case, expects, results, seconds):
             failure = _gradient(case, expect, result)
             if failure:
                 return failure
-    for result in results:
-        failure = _unmodified(result, registry.get(case.exercise).params)
+    for expect, result in zip(expects, results):
+        failure = _unmodified(expect["inputs"], result, registry.get(case.exercise).params)
         if failure:
             return failure
     return None
@@ -420,11 +420,15 @@ def _gradient(case, expect, result):
     return None
 
 
-def _unmodified(result, params=()):
-    """The inputs the grader read back from its own memory after the call, against before it
-    (byte for byte). `params`: the function's parameter names, to say which argument changed."""
-    for i in result.get("modified") or []:
-        name = f" (`{params[i]}`)" if i < len(params) else ""
-        text = f"argument {i + 1}{name} was modified by the call"
-        return Failure("modified input", text, text, "modified_input")
+def _unmodified(originals, result, params=()):
+    """The inputs after the call, as the grader read them back from its own memory, against
+    their values before it (bit for bit, NaN equal to NaN). `params`: the function's
+    parameter names, to say which argument changed."""
+    for i, (original, after) in enumerate(zip(originals, result.get("inputs_after") or [])):
+        if original is None or after is None:
+            continue
+        if list(after["shape"]) != list(original.shape) or mismatch(original, after["array"], (0.0, 0.0)).any():
+            name = f" (`{params[i]}`)" if i < len(params) else ""
+            text = f"argument {i + 1}{name} was modified by the call"
+            return Failure("modified input", text, text, "modified_input")
     return None

@@ -142,3 +142,34 @@ def test_the_isolation_line_says_what_held():
     assert "per exercise 1 GiB address space, 30 s wall and CPU; 64 tasks per box" in line
     assert line.endswith("no cgroup delegated")
     assert "capabilities 0x1" in box.guarantees(iso, 0, 1, Limits(), None)
+
+
+def test_the_grader_reads_every_case_input_back_exactly_as_the_child_built_it():
+    """values.layout mirrors build_arg: from the storage bytes alone, the grader rebuilds each
+    tensor argument of every case (public and hidden) bit for bit."""
+    import torch
+
+    from autograder import cases, values
+    from autograder.sandbox import inputs_after
+
+    checked = 0
+    for case in cases.collect(hidden=True):
+        for call in case.job()["calls"]:
+            size = values.memory_bytes([call])
+            memory = bytearray(size)
+            originals = []
+            for spec, where in zip(call["args"], values.placements(call)):
+                x = values.build_arg(spec) if "tensor" in spec else None
+                originals.append(x)
+                if where is not None:
+                    storage = bytes(x.untyped_storage())
+                    assert len(storage) == where[1], (case.id, spec["layout"])
+                    memory[where[0]:where[0] + where[1]] = storage
+            for x, after in zip(originals, inputs_after(bytes(memory), call)):
+                if after is not None:
+                    want = (x.detach().float() if x.dtype == torch.bfloat16 else x.detach()).numpy()
+                    assert np.array_equal(after["array"], want, equal_nan=want.dtype.kind == "f"), case.id
+                    checked += 1
+    every = sum(1 for c in cases.collect(hidden=True) for call in c.job()["calls"]
+                for spec in call["args"] if "tensor" in spec and 0 not in spec["shape"])
+    assert checked == every > 100

@@ -21,10 +21,11 @@ def make_anchors(grids=(4,), zooms=(1.0,), ratios=((1.0, 1.0),)):
         ``A = sum(g*g for g in grids) * len(zooms) * len(ratios)``; both on the CPU.
     """
     # ==== BEGIN EXERCISE (about 12 lines) ====
-    # HINT: for one grid g: centres (torch.arange(g) + 0.5) / g; torch.meshgrid(..., indexing="ij")
-    # HINT: gives the row index first, so r varies slowest and c next, as flatten_conv's rows do
-    # HINT: the k = len(zooms)*len(ratios) sizes of a cell come zoom-major: [(z*rw, z*rh) for z ... for (rw, rh) ...]
-    # HINT: expand centres [g*g, 1, 2] and sizes [1, k, 2] to [g*g, k, 2], concatenate, flatten; then torch.cat over grids
+    # HINT: one g x g grid at a time: the cell centres along an axis are (index + 0.5) / g; list all
+    # HINT: g*g (cx, cy) pairs with the row r varying slowest and the column c next (x is the column)
+    # HINT: a cell's k = len(zooms)*len(ratios) sizes (w, h) are (z*rw/g, z*rh/g), zoom-major
+    # HINT: pair every centre with every size by broadcasting ([g*g, 1, 2] with [1, k, 2]), flatten
+    # HINT: to rows, and join the grids in order; grid_sizes is 1/g for each anchor of grid g
     sizes = torch.tensor([[z * rw, z * rh] for z in zooms for (rw, rh) in ratios],
                          dtype=torch.float64)                      # [k, 2], in cell units
     k = len(sizes)

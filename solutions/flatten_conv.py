@@ -21,8 +21,9 @@ def flatten_conv(x: torch.Tensor, k: int) -> torch.Tensor:
     if k < 1 or x.shape[1] % k:
         raise ValueError(f"channels ({x.shape[1]}) must be a multiple of k ({k})")
     # ==== BEGIN EXERCISE (about 3 lines) ====
-    # HINT: move channels last with `permute`, so each cell's k*F numbers are contiguous
-    # HINT: then `reshape` (not `view`: the permuted tensor is not contiguous) to [B, -1, F]
+    # HINT: first reorder the axes so that each cell's k*F channel numbers come last, side by side
+    # HINT: then regroup them into rows of F; the reordered tensor is not contiguous in memory,
+    # HINT: so use the reshaping call that copies when it has to
     B, kF, H, W = x.shape
     x = x.permute(0, 2, 3, 1)            # [B, H, W, k*F]: cells row-major, channels last
     return x.reshape(B, H * W * k, kF // k)  # [B, H*W*k, F]: anchor j of a cell = channels j*F..

@@ -24,9 +24,10 @@ def map_to_ground_truth(overlaps: torch.Tensor):
     if overlaps.dim() != 2 or overlaps.shape[0] < 1:
         raise ValueError(f"expected overlaps of shape [G, A] with G >= 1, got {tuple(overlaps.shape)}")
     # ==== BEGIN EXERCISE (about 8 lines) ====
-    # HINT: overlaps.max(0) gives each anchor's best ground truth; overlaps.max(1) each ground truth's best anchor
-    # HINT: `t[idx] = values` with repeated idx keeps an unspecified one of the values: to make the
-    # HINT: later ground truth win, find for each anchor the largest g that claims it (scatter_reduce "amax")
+    # HINT: two reductions of overlaps: over the objects (each anchor's best object and its IoU) and
+    # HINT: over the anchors (each object's best anchor), which that object then claims with 1.99
+    # HINT: `t[idx] = values` with a repeated idx keeps an unspecified one of the values, so make the
+    # HINT: later object win on purpose: G is small, or think of the largest object index per anchor
     G, A = overlaps.shape
     gt_overlap, gt_idx = overlaps.max(dim=0)          # [A], [A]: best ground truth per anchor
     best_anchor = overlaps.max(dim=1).indices         # [G]: best anchor per ground truth

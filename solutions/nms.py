@@ -24,7 +24,7 @@ def nms(boxes: torch.Tensor, scores: torch.Tensor, overlap: float = 0.5,
         raise ValueError(f"expected boxes [N, 4] and scores [N], got {tuple(boxes.shape)} "
                          f"and {tuple(scores.shape)}")
     # ==== BEGIN EXERCISE (about 14 lines) ====
-    # HINT: sort the scores in descending order (stable=True makes ties keep index order), keep top_k
+    # HINT: order the candidates best score first (equal scores: lower index first), keep the top_k
     # HINT: compute the IoU of the candidates with each other once, as in your jaccard
     # HINT: loop while candidates remain: keep the first, drop those with IoU > overlap with it
     order = scores.argsort(descending=True, stable=True)[:top_k]      # [K] candidates, best first

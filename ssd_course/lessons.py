@@ -7,6 +7,13 @@ started by `run-lessons` sees the same choice as the command that started it):
     SSD_COURSE_DATA=DIR   where datasets and trained models go (default: data/ in the course copy)
     SSD_COURSE_IMPL=...   whose exercise code runs (see ssd_course.impl)
 
+What a lesson does with an exercise the student has not written yet:
+`needs("jaccard")` at the top of a cell stops that cell, before it does
+anything, with the stub's own message (exercise, lesson, file to edit), so a
+cell never fails later with a `NameError` or draws empty axes; cells that do
+not need it run. `check_earlier(...)` at a lesson's top says, one line per
+exercise of an earlier lesson, whether it is written and passes its checks.
+
 `run-lessons OUT` executes each notebook of lessons/ in a fresh kernel (cwd =
 the lessons folder, the same Python as the command), with the reference
 solutions unless told otherwise, and writes ``OUT/NN_name.ipynb`` and
@@ -14,6 +21,8 @@ solutions unless told otherwise, and writes ``OUT/NN_name.ipynb`` and
 and exits 1 when a cell raised, naming the cell (130 when stopped by Ctrl-C or
 `kill`: the running lesson's kernel is shut down first).
 """
+import contextlib
+import io
 import json
 import os
 import re
@@ -23,7 +32,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ssd_course import impl
+from ssd_course import impl, registry
+from ssd_course.stubs import not_implemented_message
 
 SMOKE_ENV = "SSD_COURSE_SMOKE"
 DATA_ENV = "SSD_COURSE_DATA"
@@ -180,6 +190,95 @@ def load_model(learn, name: str) -> bool:
     return True
 
 
+# --- the exercises a cell needs: one message, never a cascade ----------------------------------
+
+def _probe_args(module: str, torch) -> tuple:
+    """The smallest valid input of each exercise's contract: enough to reach a stub's `raise`."""
+    box = torch.tensor([[0.0, 0.0, 1.0, 1.0]])                      # [1, 4] xyxy
+    return {"flatten_conv": (torch.zeros(1, 2, 1, 1), 1),             # x [B, k*F, H, W], k
+            "anchors": (),                                          # the default 4x4 grid
+            "jaccard": (box, box),
+            "matching": (torch.tensor([[0.5]]),),                   # overlaps [G=1, A=1]
+            "focal_loss": (torch.zeros(1, 2), torch.zeros(1, dtype=torch.long)),
+            "nms": (box, torch.ones(1))}[module]
+
+
+def written(name: str) -> bool:
+    """False while exercise `name` (module or function name) is still the stub.
+
+    Calls the function of the implementation in use on a tiny valid input: the
+    untouched stub raises NotImplementedError there. Anything else, a result or
+    another error, means the student has written something; its bugs are then
+    the cell's to show, not hidden behind "not written yet". What the call
+    prints is swallowed, so a student's debugging prints do not repeat in every cell.
+    """
+    import torch
+    ex = registry.get(name)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            impl.function(ex.module)(*_probe_args(ex.module, torch))
+    except NotImplementedError:
+        return False
+    except Exception:           # written, with a bug: let the cell run into it
+        return True
+    return True
+
+
+def needs(*exercises: str) -> None:
+    """Stop the cell here when an exercise it uses is not written yet.
+
+    Put first in a cell that calls an exercise, directly or through the pipeline
+    (the model calls `flatten_conv`, the loss `jaccard`, ...), or that uses a
+    result of such a cell: it stops before drawing anything or defining half
+    its names, so later cells never fail with a `NameError` in its place.
+
+    Args:
+        exercises: module or function names (``"anchors"`` or ``"make_anchors"``), checked in order.
+    Raises:
+        NotImplementedError: the stub's message (exercise, lesson, file to edit, check to run)
+            of the first exercise not written yet.
+    """
+    for name in exercises:
+        ex = registry.get(name)
+        if not written(ex.module):
+            raise NotImplementedError(not_implemented_message(ex)) from None
+
+
+def check_earlier(*exercises: str) -> bool:
+    """What a lesson needs from earlier lessons: one line per exercise, then True when all are ready.
+
+    Each exercise is "not written yet" (where to write it, and that the cells using
+    it will stop until then), or written; the written ones run their public
+    cases once, together (`ssd_course.check`, a few seconds), except in a smoke
+    run, which only proves that the cells run. A failing one is named, with the
+    check that shows why.
+
+    Args:
+        exercises: module or function names of exercises introduced by earlier lessons.
+    Returns:
+        bool: True when every one is written (and, outside a smoke run, passes its public cases).
+    """
+    from ssd_course import check
+    chosen = [registry.get(name) for name in exercises]
+    missing = [ex for ex in chosen if not written(ex.module)]
+    ready = [ex for ex in chosen if ex not in missing]
+    failing = []
+    if ready and not smoke() and not check(*(ex.module for ex in ready), quiet=True):
+        failing = [ex for ex in ready if not check(ex.module, quiet=True)]
+    for ex in chosen:
+        head = f"exercise {ex.number} (lesson {ex.lesson}) {ex.function}:"
+        if ex in missing:
+            print(f"{head} NOT WRITTEN YET. Write it in {ex.path} and run check('{ex.module}') "
+                  f"in lesson {ex.lesson}; until then the cells below that use it stop with that message.")
+        elif ex in failing:
+            print(f"{head} FAILS some of its public cases: run check('{ex.module}') to see which; "
+                  f"the cells below that use it may fail or draw wrong pictures.")
+        else:
+            print(f"{head} ok" + (" (written; public cases not run in a smoke run)" if smoke()
+                                  else ", passes its public cases"))
+    return not missing and not failing
+
+
 # --- finding and running the lessons ----------------------------------------------------------
 
 def lessons_dir() -> Path:
@@ -276,13 +375,15 @@ def error_cells(nb) -> list:
             and any(o.get("output_type") == "error" for o in cell.get("outputs", []))]
 
 
-def run_lesson(path, out_dir, env=None, timeout=1800, html=True) -> LessonResult:
+def run_lesson(path, out_dir, env=None, timeout=1800, html=True, allow_errors=False) -> LessonResult:
     """Execute one notebook in a fresh kernel and write the executed copy (and HTML) to `out_dir`.
 
     Args:
         path: the lesson notebook; its folder is the kernel's working directory.
         env (dict): the kernel's environment (default: this process's).
         timeout (int): seconds allowed per cell.
+        allow_errors (bool): run every cell, as a student who runs them all would; the
+            result's status is then "error" when any cell raised (see `error_cells`).
     """
     import nbformat
     from nbclient import NotebookClient
@@ -296,7 +397,7 @@ def run_lesson(path, out_dir, env=None, timeout=1800, html=True) -> LessonResult
     with tempfile.TemporaryDirectory(prefix="ssd-course-kernel-") as tmp, \
             open(out_dir / f"{path.stem}.kernel.log", "w") as log:
         client = NotebookClient(nb, km=_kernel_manager(Path(tmp)), timeout=timeout,
-                                shutdown_kernel="immediate",
+                                shutdown_kernel="immediate", allow_errors=allow_errors,
                                 resources={"metadata": {"path": str(path.parent)}})
         # nbclient stops the kernel and closes its channels at the end only for kernel managers
         # it made itself; this one is ours, so say it is its own: else every lesson's kernel,
@@ -306,6 +407,8 @@ def run_lesson(path, out_dir, env=None, timeout=1800, html=True) -> LessonResult
             client.execute(env=dict(os.environ if env is None else env), stdout=log, stderr=log)
         except Exception as exc:   # CellExecutionError, a timeout, a dead kernel: report, keep going
             error = _error_summary(nb, exc)
+        if allow_errors and not error and error_cells(nb):
+            error = _error_summary(nb, None)
     # On SIGINT/SIGTERM during a lesson nbclient shuts its kernel down (and notes the task here).
     interrupted = getattr(client, "_async_cleanup_kernel_future", None) is not None
     seconds = time.perf_counter() - start
@@ -361,6 +464,10 @@ def add_arguments(parser) -> None:
                              "default: data/ in the course copy)")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
     parser.add_argument("--no-html", action="store_true", help="write the notebooks only")
+    parser.add_argument("--all-cells", action="store_true",
+                        help="run every cell even after one raised, as a student who runs them all "
+                             "(with --impl student: each cell that needs an unwritten exercise stops "
+                             "with its message, and the others run)")
 
 
 def run(args) -> int:
@@ -379,7 +486,8 @@ def run(args) -> int:
           f"{' (smoke run: tiny data, 1 short epoch)' if args.smoke else ''} -> {args.out}", flush=True)
     results, start = [], time.perf_counter()
     for path in lessons:
-        result = run_lesson(path, args.out, env=env, timeout=args.timeout, html=not args.no_html)
+        result = run_lesson(path, args.out, env=env, timeout=args.timeout, html=not args.no_html,
+                            allow_errors=getattr(args, "all_cells", False))
         results.append(result)
         print(result.line(), flush=True)
         if result.status == "interrupted":       # Ctrl-C or `kill`: its kernel is stopped; stop here

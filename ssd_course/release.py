@@ -2,9 +2,10 @@
 
 The copy holds what a student works with and nothing a student must not see:
 
-    README.md          for students: set-up in one command, lessons, how to check
+    README.md          for students: set-up in one command (and what it downloads), lessons, how to check
     pyproject.toml     the same package definition (it finds the packages that exist)
-    environment.yml    for conda users
+    environment.yml    for conda users: installs what the README's set-up installs (the `lessons` extra)
+    .gitignore         the virtualenv, data/, outputs and checkpoints stay out of a git repository
     lessons/           the notebooks, as they are
     ssd_course/        the package, with the exercises as stubs (regenerated from solutions/)
     autograder/        the public cases only, with their expected values stored as data
@@ -40,9 +41,30 @@ finished code then trains the real multi-grid model.
 python -m venv .venv && .venv/bin/pip install -e '.[lessons]'
 ```
 
-(Python 3.10 or newer; conda users: `conda env create -f environment.yml`.)
-It installs this copy's `ssd_course` (your exercises included), PyTorch,
-fastai and Jupyter. Then open the lessons, starting with `00_setup.ipynb`:
+(Python 3.10 or newer; conda users: `conda env create -f environment.yml`,
+which installs the same.) It installs this copy's `ssd_course` (your
+exercises included), PyTorch, fastai and Jupyter.
+
+**What it costs.** On Linux, pip's default PyTorch is the CUDA build: about
+{cuda_download} GB to download and {cuda_disk} GB on disk, most of it NVIDIA's GPU libraries.
+On a laptop without an NVIDIA GPU you need none of that: install the CPU-only
+PyTorch first (about {cpu_download} GB to download, {cpu_disk} GB on disk for the whole
+set-up), then the course, and pip keeps the PyTorch you have:
+
+```sh
+python -m venv .venv
+.venv/bin/pip install torch=={torch} torchvision=={torchvision} --index-url https://download.pytorch.org/whl/cpu
+.venv/bin/pip install -e '.[lessons]'
+```
+
+(macOS wheels have no CUDA libraries: there the plain set-up is already small.)
+Every lesson runs on a CPU; only lesson 08's full-size training wants a GPU.
+The lessons write their dataset and trained weights to `data/` (about
+{data_mb} MB on a laptop; lesson 08 on a GPU adds a larger dataset). The
+`.gitignore` keeps `data/`, `.venv/` and other outputs out of git, so this
+folder can be a git repository of your own.
+
+Then open the lessons, starting with `00_setup.ipynb`:
 
 ```sh
 .venv/bin/jupyter lab lessons/
@@ -72,13 +94,61 @@ screen with failures.
 
 Your code runs in a separate, sandboxed process with a time and memory limit:
 an infinite loop or a crash in one exercise is reported in one line and never
-affects the others.
+affects the others. The sandbox computes, nothing else: your exercise code may
+not start processes, write files, open sockets or signal other processes.
 """
+
+
+# What the set-up costs, as measured on the course's Linux machines (pip's wheels of the pinned
+# torch; the CUDA build pulls about 2.3 GB of nvidia-* wheels and triton beside torch itself).
+INSTALL_SIZES = dict(cuda_download="3", cuda_disk="6.5", cpu_download="0.5", cpu_disk="2",
+                     data_mb="100")
+
+STUDENT_ENVIRONMENT = """\
+# Conda users: `conda env create -f environment.yml && conda activate ssd-course`.
+# Installs what the README's set-up installs: this copy of the course, editable, with its
+# `lessons` extra (PyTorch, fastai, Jupyter). On Linux pip's PyTorch is the CUDA build
+# (about {cuda_download} GB to download); on a laptop without a GPU, see the README for the CPU-only one.
+name: ssd-course
+channels:
+  - conda-forge
+dependencies:
+  - python=3.11
+  - pip
+  - pip:
+      - -e .[lessons]
+"""
+
+# Kept out of a student's git repository: what the set-up and the lessons write.
+STUDENT_GITIGNORE = """\
+# The virtualenv (several GB) and Python's caches
+.venv/
+venv/
+__pycache__/
+*.pyc
+*.egg-info/
+# What the lessons write: the datasets and trained weights (data/), executed copies (out/)
+/data/
+/out/
+# Checkpoints: Jupyter's, and weights saved anywhere else
+.ipynb_checkpoints/
+models/
+*.pth
+.pytest_cache/
+"""
+
+
+def _pins() -> dict:
+    """The torch and torchvision versions pyproject.toml pins, for the CPU-only install line."""
+    import re
+    text = (repo_root() / "pyproject.toml").read_text()
+    found = dict(re.findall(r'"(torch|torchvision)==([^"]+)"', text))
+    return {"torch": found.get("torch", "?"), "torchvision": found.get("torchvision", "?")}
 
 
 def _student_readme() -> str:
     table = "\n".join(f"| {e.lesson} | `{e.module}.py` | `{e.function}` |" for e in registry.EXERCISES)
-    return STUDENT_README.format(table=table)
+    return STUDENT_README.format(table=table, **INSTALL_SIZES, **_pins())
 
 
 def _pyproject(text: str) -> str:
@@ -110,7 +180,8 @@ def write_release(out: Path, force: bool = False) -> list:
 
     (out / "README.md").write_text(_student_readme())
     (out / "pyproject.toml").write_text(_pyproject((root / "pyproject.toml").read_text()))
-    shutil.copyfile(root / "environment.yml", out / "environment.yml")
+    (out / "environment.yml").write_text(STUDENT_ENVIRONMENT.format(**INSTALL_SIZES))
+    (out / ".gitignore").write_text(STUDENT_GITIGNORE)
     if (root / "lessons").is_dir():
         shutil.copytree(root / "lessons", out / "lessons", ignore=SKIP)
     shutil.copytree(root / "ssd_course", out / "ssd_course", ignore=SKIP)

@@ -1,12 +1,18 @@
-"""The lessons in a student copy (`ssd-course release`), tried as a new student would (issue 5).
+"""The lessons in a student copy (`ssd-course release`), tried as a new student would (issues 5, 16).
 
 In the copy, with its own `ssd_course` imported (PYTHONPATH, as an install of the
-copy gives): lesson 00 runs and confirms the set-up; every exercise's check
-cell fails with the stub's message before the exercise is done, and passes
-once the solution is put in its file. Only the check cells (after the lesson's
-import cell) are executed, to stay within the test budget.
+copy gives): lesson 00 runs and confirms the set-up; every cell of every lesson,
+run with the stubs untouched, either runs or stops with the "not written yet"
+message of an exercise it declares it needs (no cascade of NameErrors, no empty
+figures); every exercise's check cell fails with the stub's message before the
+exercise is done, and passes once the solution is put in its file (only the
+check cells are executed then, to stay within the test budget). The run of every
+lesson with the solutions, no error at all, is test_lessons_run's smoke run.
+The copy's set-up files say what they install and keep the virtualenv and data
+out of git.
 """
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,6 +23,7 @@ import pytest
 
 from ssd_course import lessons, registry
 from ssd_course.impl import solutions_dir
+from ssd_course.stubs import expected_stubs, not_implemented_message
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,11 +79,71 @@ def test_the_copy_ships_the_lessons_as_stored(student_copy):
     assert theirs == ours
 
 
-def test_lesson_00_runs_in_the_copy_and_finds_its_own_package(student_copy, tmp_path):
-    result = lessons.run_lesson(student_copy / "lessons" / "00_setup.ipynb", tmp_path / "out",
-                                env=_env(student_copy, tmp_path / "data"), html=False)
-    assert result.status == "ok", result.error
-    nb = nbformat.read(tmp_path / "out" / "00_setup.ipynb", as_version=4)
+NEEDS = re.compile(r"lessons\.needs\(([^)]*)\)")
+
+
+def _declared_needs(source: str) -> set:
+    """The exercises (modules) a cell names in its `lessons.needs(...)` line."""
+    names = [n for args in NEEDS.findall(source) for n in re.findall(r"[\"']([a-z_]+)[\"']", args)]
+    return {registry.get(n).module for n in names}
+
+
+@pytest.fixture(scope="module")
+def stubs_run(student_copy, tmp_path_factory):
+    """Every lesson of the copy executed with the stubs untouched, all cells run: {lesson: notebook}."""
+    for rel, text in expected_stubs().items():            # untouched stubs, whatever ran before
+        (student_copy / rel).write_text(text)
+    out, data = tmp_path_factory.mktemp("stubs-run"), tmp_path_factory.mktemp("stubs-data")
+    env = _env(student_copy, data)
+    notebooks = {}
+    for path in lessons.find_lessons(student_copy / "lessons"):
+        lessons.run_lesson(path, out, env=env, html=False, allow_errors=True)
+        notebooks[path.stem] = nbformat.read(out / path.name, as_version=4)
+    return notebooks
+
+
+def test_untouched_stubs_stop_cells_only_with_the_message_of_an_exercise_they_need(stubs_run):
+    """Issue 16: no NameError cascades, no empty figures; every error names a needed exercise."""
+    messages = {not_implemented_message(e): e.module for e in registry.EXERCISES}
+    stopped = {}
+    for name, nb in stubs_run.items():
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert all(c.execution_count is not None for c in code), f"{name}: not every cell ran"
+        for cell in code:
+            errors = [o for o in cell.outputs if o.output_type == "error"]
+            if not errors:
+                continue
+            (error,) = errors
+            where = f"{name}, cell {cell.source.splitlines()[0]!r}: {error.ename}: {error.evalue[:200]}"
+            assert error.ename == "NotImplementedError" and error.evalue in messages, where
+            assert messages[error.evalue] in _declared_needs(cell.source), \
+                f"{where}\n(the cell does not say it needs {messages[error.evalue]})"
+            assert not any("image/png" in o.get("data", {}) for o in cell.outputs), f"{where}: drew a figure"
+            stopped.setdefault(name, []).append(messages[error.evalue])
+    assert not {"00_setup", "01_data"} & set(stopped), stopped       # they need no exercise
+    for ex in registry.EXERCISES:                                     # its own lesson stops on it
+        assert ex.module in stopped[next(n for n in stubs_run if n.startswith(ex.lesson + "_"))]
+
+
+def test_each_lesson_says_which_earlier_exercises_are_missing(stubs_run):
+    for name, nb in stubs_run.items():
+        cells = [c for c in nb.cells if c.cell_type == "code" and "check_earlier(" in c.source]
+        if name < "03":
+            assert not cells, name
+            continue
+        assert len(cells) == 1, f"{name}: one check_earlier cell at the top"
+        printed = "".join(o.get("text", "") for o in cells[0].outputs)
+        needed = _declared_needs(cells[0].source.replace("check_earlier", "needs"))
+        for ex in registry.EXERCISES:
+            if ex.module in needed:
+                assert f"exercise {ex.number} (lesson {ex.lesson}) {ex.function}: NOT WRITTEN YET" in printed
+                assert ex.path in printed
+            assert ex.lesson < name[:2] or ex.module not in needed, f"{name} checks a later exercise"
+
+
+def test_lesson_00_runs_in_the_copy_and_finds_its_own_package(student_copy, stubs_run):
+    nb = stubs_run["00_setup"]                                 # run in the copy, its package first on the path
+    assert lessons.error_cells(nb) == []
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert f"ssd_course   {student_copy / 'ssd_course'}" in text
     assert "OK: the notebook and the package are the same copy of the course" in text
@@ -84,13 +151,38 @@ def test_lesson_00_runs_in_the_copy_and_finds_its_own_package(student_copy, tmp_
     assert lessons.stderr_cells(nb) == []
 
 
-def test_check_cells_fail_with_the_stub_message_then_pass_with_the_solutions(student_copy, tmp_path):
-    notebook = _checks_notebook(student_copy)
-    env = _env(student_copy, tmp_path / "data")
+def test_the_copy_says_what_its_set_up_installs_and_keeps_it_out_of_git(student_copy, tmp_path):
+    readme = (student_copy / "README.md").read_text()
+    environment = (student_copy / "environment.yml").read_text()
+    assert "pip install -e '.[lessons]'" in readme
+    assert "- -e .[lessons]" in environment and "[dev]" not in environment and "make setup" not in environment
+    assert not (student_copy / "Makefile").exists()
+    # what it costs, and the CPU-only PyTorch of the pinned versions for a laptop
+    assert re.search(r"about\s+[\d.]+ GB to download and\s+[\d.]+ GB on disk", readme)
+    pins = dict(re.findall(r'"(torch|torchvision)==([^"]+)"', (student_copy / "pyproject.toml").read_text()))
+    assert (f"pip install torch=={pins['torch']} torchvision=={pins['torchvision']} "
+            "--index-url https://download.pytorch.org/whl/cpu") in readme
+    # .gitignore: the virtualenv, data, outputs and checkpoints stay out; the student's work does not
+    work = tmp_path / "repo"
+    shutil.copytree(student_copy, work, ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run(["git", "init", "-q", str(work)], check=True)
+    ignored = [".venv/lib/python3.11/site-packages/torch/x.so", "data/synthetic/train/0001.jpg",
+               "data/models/lesson06_multi.pth", "out/lessons/03_anchors.ipynb",
+               "lessons/.ipynb_checkpoints/03_anchors-checkpoint.ipynb", "weights.pth"]
+    kept = ["ssd_course/exercises/jaccard.py", "lessons/03_anchors.ipynb", "README.md", "environment.yml"]
+    proc = subprocess.run(["git", "-C", str(work), "check-ignore", "--no-index", *ignored, *kept],
+                          capture_output=True, text=True)
+    assert proc.stdout.split() == ignored, proc.stdout
+    shipped_but_ignored = subprocess.run(["git", "-C", str(work), "ls-files", "--others", "--ignored",
+                                          "--exclude-standard"], capture_output=True, text=True).stdout
+    assert shipped_but_ignored == "", f"files of the copy that git would leave out:\n{shipped_but_ignored}"
 
-    before = lessons.run_lesson(notebook, tmp_path / "before", env=env, html=False)
-    assert before.status == "ok", before.error                   # a failing check returns False, raises nothing
-    results = _check_results(nbformat.read(tmp_path / "before" / notebook.name, as_version=4))
+
+def test_check_cells_fail_with_the_stub_message_then_pass_with_the_solutions(student_copy, stubs_run, tmp_path):
+    # Before: the check cells as the stubs run executed them, in their lessons.
+    results = {}
+    for nb in stubs_run.values():
+        results.update(_check_results(nb))
     assert set(results) == {e.module for e in registry.EXERCISES}
     for ex in registry.EXERCISES:
         value, text = results[ex.module]
@@ -98,6 +190,8 @@ def test_check_cells_fail_with_the_stub_message_then_pass_with_the_solutions(stu
         assert f"Exercise {ex.number} (lesson {ex.lesson}): {ex.function} is not written yet" in text
         assert ex.path in text
 
+    notebook = _checks_notebook(student_copy)
+    env = _env(student_copy, tmp_path / "data")
     for ex in registry.EXERCISES:                                 # the student does every exercise
         shutil.copyfile(solutions_dir() / f"{ex.module}.py", student_copy / ex.path)
     after = lessons.run_lesson(notebook, tmp_path / "after", env=env, html=False)

@@ -59,6 +59,17 @@ def test_smoke_run_writes_executed_notebooks_without_errors_or_stderr(smoke_run)
         assert "exercise functions: solutions" in first, f"{path.name}: does not say whose code ran"
 
 
+def test_smoke_run_finds_every_earlier_exercise_a_lesson_needs(smoke_run):
+    """Issue 16: with the solutions, each lesson's check of earlier exercises says ok, one line each."""
+    _, out = smoke_run
+    for path in lessons.find_lessons():
+        nb = nbformat.read(out / path.name, as_version=4)
+        for cell in (c for c in nb.cells if c.cell_type == "code" and "check_earlier(" in c.source):
+            printed = "".join(o.get("text", "") for o in cell.outputs).splitlines()
+            assert printed and all(": ok" in line for line in printed), (path.name, printed)
+            assert [o["data"]["text/plain"] for o in cell.outputs if o.output_type == "execute_result"] == ["True"]
+
+
 def test_smoke_run_draws_the_pictures(smoke_run):
     _, out = smoke_run
     per_lesson = {}
@@ -116,6 +127,17 @@ def test_a_failing_cell_is_named_and_the_run_exits_1(tmp_path):
     assert fine.cells[0].outputs[0]["text"].split() == ["student", "0"]   # the kernel saw the settings
     broken = nbformat.read(tmp_path / "out" / "01_broken.ipynb", as_version=4)
     assert lessons.error_cells(broken) == [1] and broken.cells[2].execution_count is None
+
+
+def test_all_cells_runs_on_past_an_error_and_still_reports_it(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    _notebook(src, "01_broken.ipynb", ["raise NotImplementedError('not written yet')", "print('still runs')"])
+    proc = _run(tmp_path / "out", "--lessons", src, "--no-html", "--all-cells", timeout=300)
+    assert proc.returncode == 1
+    assert "01_broken: error" in proc.stdout and "cell 0: NotImplementedError: not written yet" in proc.stdout
+    nb = nbformat.read(tmp_path / "out" / "01_broken.ipynb", as_version=4)
+    assert lessons.error_cells(nb) == [0] and nb.cells[1].outputs[0]["text"] == "still runs\n"
 
 
 def test_stderr_in_a_cell_is_reported(tmp_path):

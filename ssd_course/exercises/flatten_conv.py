@@ -25,8 +25,9 @@ def flatten_conv(x: torch.Tensor, k: int) -> torch.Tensor:
         raise ValueError(f"channels ({x.shape[1]}) must be a multiple of k ({k})")
     # ==== BEGIN EXERCISE (about 3 lines) ====
     # TODO: write flatten_conv here, in place of the `raise` below.
-    # HINT: move channels last with `permute`, so each cell's k*F numbers are contiguous
-    # HINT: then `reshape` (not `view`: the permuted tensor is not contiguous) to [B, -1, F]
+    # HINT: first reorder the axes so that each cell's k*F channel numbers come last, side by side
+    # HINT: then regroup them into rows of F; the reordered tensor is not contiguous in memory,
+    # HINT: so use the reshaping call that copies when it has to
     raise NotImplementedError(
         "Exercise 1 (lesson 02): flatten_conv is not written yet. Write it in ssd_course/exercises/flatten_conv.py, then run check('flatten_conv').")
     # ==== END EXERCISE ====

@@ -32,11 +32,11 @@ def focal_loss(logits: torch.Tensor, targets: torch.Tensor, alpha: float = 0.25,
                          f"and {tuple(targets.shape)}")
     # ==== BEGIN EXERCISE (about 9 lines) ====
     # TODO: write focal_loss here, in place of the `raise` below.
-    # HINT: the one-hot without background: row k of torch.eye(C)[:, 1:] is class k's, so index it with targets
+    # HINT: the one-hot targets without the background column, [A, C-1], in the logits' dtype and device
     # HINT: z = x where t is 1 and -x where t is 0 gives p_t = sigmoid(z) (1 - sigmoid(x) = sigmoid(-x))
-    # HINT: and BCE(x, t) = -log(sigmoid(z)); sigmoid(z) rounds to 0 for z << 0, so use the equal
-    # HINT: max(-z, 0) - log(sigmoid(|z|)): sigmoid(|z|) is never below 0.5
-    # HINT: the weight is a constant: compute it from z.detach() (or under torch.no_grad())
+    # HINT: and BCE(x, t) = -log(sigmoid(z)); sigmoid(z) rounds to 0 for z << 0: for z < 0, take the
+    # HINT: part that is linear in z out of the log, so that the log only ever sees a sigmoid >= 0.5
+    # HINT: the weight is a constant: compute it from a z that carries no gradient
     # HINT: sum over all anchors and classes, then divide by C (background included)
     raise NotImplementedError(
         "Exercise 5 (lesson 05): focal_loss is not written yet. Write it in ssd_course/exercises/focal_loss.py, then run check('focal_loss').")

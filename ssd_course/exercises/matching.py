@@ -28,9 +28,10 @@ def map_to_ground_truth(overlaps: torch.Tensor):
         raise ValueError(f"expected overlaps of shape [G, A] with G >= 1, got {tuple(overlaps.shape)}")
     # ==== BEGIN EXERCISE (about 8 lines) ====
     # TODO: write map_to_ground_truth here, in place of the `raise` below.
-    # HINT: overlaps.max(0) gives each anchor's best ground truth; overlaps.max(1) each ground truth's best anchor
-    # HINT: `t[idx] = values` with repeated idx keeps an unspecified one of the values: to make the
-    # HINT: later ground truth win, find for each anchor the largest g that claims it (scatter_reduce "amax")
+    # HINT: two reductions of overlaps: over the objects (each anchor's best object and its IoU) and
+    # HINT: over the anchors (each object's best anchor), which that object then claims with 1.99
+    # HINT: `t[idx] = values` with a repeated idx keeps an unspecified one of the values, so make the
+    # HINT: later object win on purpose: G is small, or think of the largest object index per anchor
     raise NotImplementedError(
         "Exercise 4 (lesson 04): map_to_ground_truth is not written yet. Write it in ssd_course/exercises/matching.py, then run check('matching').")
     # ==== END EXERCISE ====

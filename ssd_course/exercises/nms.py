@@ -28,7 +28,7 @@ def nms(boxes: torch.Tensor, scores: torch.Tensor, overlap: float = 0.5,
                          f"and {tuple(scores.shape)}")
     # ==== BEGIN EXERCISE (about 14 lines) ====
     # TODO: write nms here, in place of the `raise` below.
-    # HINT: sort the scores in descending order (stable=True makes ties keep index order), keep top_k
+    # HINT: order the candidates best score first (equal scores: lower index first), keep the top_k
     # HINT: compute the IoU of the candidates with each other once, as in your jaccard
     # HINT: loop while candidates remain: keep the first, drop those with IoU > overlap with it
     raise NotImplementedError(

@@ -109,6 +109,11 @@ class _Driver:
         return os.pread(self.memory_fd, self.memory_bytes, 0)
 
 
+def _expect(condition, what):
+    if not condition:
+        raise messages.ProtocolError(what)
+
+
 def inputs_after(memory: bytes, call: dict) -> list:
     """Each tensor argument of `call` as it lies in the grader's memory after the call
     (``{"shape", "array"}``; None for other arguments): read here, never reported."""
@@ -392,21 +397,38 @@ class Sandbox:
                 if isinstance(message.get(k), (int, float, str))}
 
     def _message(self, run, message, arrays):
+        """One checked message, in the only order the protocol allows: hello; loaded or
+        import_error; a result per call, each when due; finished. A fatal report may end it
+        anywhere, and nothing may follow an end: so a child can send only a bounded number
+        of messages, whatever it tries."""
         messages.check(message, arrays)
         driver, kind = self.drivers[run.module], message["type"]
         now = time.monotonic()
+        _expect(not run.events, "a message after its exercise had ended")
         if kind == "hello":
+            _expect(not run.hello, "a second hello")
             run.hello = True
-        elif kind == "fatal" and message["kind"] == "sandbox" and run.hello:
-            raise messages.ProtocolError("claimed a sandbox failure after its code had started")
-        elif kind == "loaded":
-            run.loaded = True
-            self._next(driver)
-        elif kind in ("import_error", "fatal", "finished"):
+            return
+        if kind == "fatal":   # before hello only the box's own code had run: a sandbox failure
+            _expect(message["kind"] != "sandbox" or not run.hello,
+                    "claimed a sandbox failure after its code had started")
             run.events.append(message)
             self._end_calls(driver)
+        elif kind in ("loaded", "import_error"):
+            _expect(run.hello and not run.loaded, "a report on the import out of turn")
+            run.loaded = kind == "loaded"
+            if run.loaded:
+                self._next(driver)
+            else:
+                run.events.append(message)
+                self._end_calls(driver)
         elif kind == "result":
+            _expect(run.loaded, "a result before the exercise was imported")
             self._result(driver, message, arrays, now)
+        else:   # finished
+            _expect(run.loaded and driver.due() is None, "finished before its last call")
+            run.events.append(message)
+            self._end_calls(driver)
 
     def _result(self, driver, message, arrays, now):
         case_id, index, hidden, call = self._expecting(driver, message)

@@ -18,6 +18,12 @@ Two kinds of cell use this module, both one line and locked:
   autograder's per-case table and returns the points as the cell's value,
   which nbgrader takes as partial credit.
 
+An exercise file that is a symbolic or hard link, or not a regular file, earns 0
+with a line saying so: it may be another's file (the instructor's solution). At
+autograde nbgrader's copy of the submission has followed such links, so the
+submitted folder is checked before the copy (``autograder.nbgrader_preprocessors``)
+and its findings reach this kernel in ``REFUSED_ENV``.
+
 The grading itself runs in the autograder's isolated child processes, on a
 private copy of that one file: the kernel never imports the student's code, so
 nothing the file does at import (printing, warnings, patching) reaches the
@@ -30,8 +36,10 @@ import copy as copy_module
 import dataclasses
 import hashlib
 import io
+import json
 import os
 import shutil
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -48,6 +56,11 @@ SETUP_ID = "assignment_files"        # nbgrader grade_id of the (locked, ungrade
 # nbgrader sets this in the kernel's environment: "autograde" when grading submissions,
 # "validate" for `nbgrader validate`; unset when a student runs the notebook.
 EXECUTION_ENV = "NBGRADER_EXECUTION"
+# Set by `nbgrader_preprocessors.ExecuteInThisPython` in the grading kernel's environment:
+# JSON {module: one-line reason} for the exercise files of the submitted folder that were not
+# graded (a link, not a regular file). nbgrader copies the submission before the kernel starts
+# and its copy follows links, so only the submitted folder itself can tell.
+REFUSED_ENV = "SSD_COURSE_REFUSED_FILES"
 
 
 # --- the graded cell -------------------------------------------------------------------------
@@ -82,9 +95,10 @@ def score(exercise: str, points: float, folder=None) -> float:
 
 def _score(ex: registry.Exercise, points: float, folder: Path) -> float:
     path = folder / f"{ex.module}.py"
-    if path.is_symlink() or not path.is_file():
-        what = "is a symbolic link, not a file," if path.is_symlink() else "is not"
-        print(f"{ex.function}: 0 points: {path.name} {what} in the submitted folder ({folder.name}).\n"
+    refused = _refused_at_autograde().get(ex.module) or file_problem(path)
+    if refused or not path.is_file():
+        why = refused or f"{path.name} is not in the submitted folder ({folder.name})"
+        print(f"{ex.function}: 0 points: {why}.\n"
               f"Write exercise {ex.number} in the file {path.name}, next to the notebook, and submit "
               f"it with the notebook.")
         return 0.0
@@ -104,6 +118,43 @@ def _score(ex: registry.Exercise, points: float, folder: Path) -> float:
     print(f"\n{ex.function}: {earned:g} / {points:g} points"
           + ("" if hidden else "  (public cases only: the hidden cases run when your instructor grades)"))
     return earned
+
+
+def file_problem(path: Path):
+    """Why the exercise file `path` cannot be graded as the student's own file, or None.
+
+    Args:
+        path (Path): ``<folder>/<module>.py``; not followed if it is a link.
+
+    Returns:
+        str or None: one line naming the file (``"jaccard.py is a hard link: submit the file
+        itself"``), or None for a regular file with one name, or no file at all (the caller
+        says what to submit). A symbolic link or a second name (hard link) could make a
+        file that is not the student's (``solutions/jaccard.py``) pass for theirs; anything
+        but a regular file (a FIFO, a device) could block or never end when read.
+    """
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        return f"{path.name} is a symbolic link: submit the file itself"
+    if not stat.S_ISREG(st.st_mode):
+        return f"{path.name} is not a regular file"
+    if st.st_nlink > 1:
+        return f"{path.name} is a hard link: submit the file itself"
+    return None
+
+
+def _refused_at_autograde() -> dict:
+    """{module: reason} found in the submitted folder and passed on in ``REFUSED_ENV`` ({} if none)."""
+    try:
+        refused = json.loads(os.environ.get(REFUSED_ENV) or "{}")
+    except ValueError:
+        return {}
+    if not isinstance(refused, dict):
+        return {}
+    return {k: v for k, v in refused.items() if isinstance(v, str)}
 
 
 def _private_copy(path: Path, root: Path, ex: registry.Exercise) -> Path:

@@ -3,6 +3,18 @@
 Loaded by the ``nbgrader`` commands on the instructor's machine (never in a
 student's kernel):
 
+- ``RestoreGradedCells``, the first sanitize step of ``nbgrader autograde``: the
+  submitted notebook's cells that carry nbgrader metadata are matched with the
+  source's cells in the gradebook. A graded cell the student deleted is put back,
+  one that was duplicated is kept once, and a cell whose grade_id the source does
+  not have (renamed, or a grade cell of the student's own) loses its nbgrader
+  metadata, so it is not graded. On each of these nbgrader 0.9.6's own steps fail
+  (``KeyError``; ``RuntimeError`` for a graded cell marked ungraded) and the student
+  gets no score.
+- ``RefuseLinkedFiles``, a sanitize step: notes in the notebook's metadata which
+  exercise files of the submitted folder are links or not regular files, for
+  ``ExecuteInThisPython`` to refuse (``refused_submissions`` keeps nbgrader from
+  copying them in the first place).
 - ``RunOnlyGradedCells``, a sanitize step of ``nbgrader autograde``: every code
   cell except the course's own graded cells is commented out before the
   notebook runs. nbgrader runs a whole notebook in one kernel, so a student's
@@ -13,22 +25,31 @@ student's kernel):
 - ``ExecuteInThisPython``, nbgrader's ``Execute`` with the kernel started by
   the Python that runs nbgrader (the course's environment), whatever
   ``python3`` kernel a user-level Jupyter folder may register, and without the
-  submission folder on ``sys.path`` (``python -P``).
+  submission folder on ``sys.path`` (``python -P``); the exercise files that
+  ``RefuseLinkedFiles`` noted are removed and their graded cells score 0 with
+  the reason.
 - ``shadowing_patterns``, the file names a submission must not bring into the
   autograded folder, the kernel's working directory: every module name the
   grading environment can import (``torch``, ``autograder``, ``json``, ...).
   With ``-P`` nothing is imported from there anyway; the list also covers
   Python 3.10, which has no ``-P``.
 """
+import glob
+import json
+import os
 import pkgutil
 import re
 import sys
 from fnmatch import fnmatch
+from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from nbformat.v4 import new_code_cell, new_markdown_cell
+from nbgrader.api import Gradebook
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
 from autograder import nbgrader_cell
+from ssd_course import registry
 
 # A graded cell's code: comment lines may precede it (nbgrader adds one when it
 # restores a deleted cell); the last line is the call, exactly as generated.
@@ -61,6 +82,100 @@ def commented_out(source: str) -> str:
     return NOT_RUN + body
 
 
+class RestoreGradedCells(NbGraderPreprocessor):
+    """Make the submitted notebook's nbgrader cells those of the source, each exactly once.
+
+    Runs first among ``Autograde.sanitize_preprocessors`` (after ``ClearOutput``), so that
+    nbgrader's ``DeduplicateIds``, ``OverwriteCells`` and ``SaveAutoGrades`` only ever see
+    grade_ids the gradebook knows, once each. What a student did to a cell of the source:
+
+    - deleted a graded cell: it is put back (the source's cell, after the source cell that
+      precedes it in the notebook), and graded;
+    - duplicated one: the first copy is kept, the others lose their nbgrader metadata;
+    - renamed one (its grade_id), or added a grade cell of their own: the cell loses its
+      nbgrader metadata (not graded; ``RunOnlyGradedCells`` comments it out), and a renamed
+      graded cell is put back as deleted;
+    - edited a locked cell's metadata or type: the source's cell takes its place.
+
+    Points are always the source's (``OverwriteCells`` then checks them against the gradebook).
+    """
+
+    def preprocess(self, nb, resources):
+        ids = resources["nbgrader"]
+        with Gradebook(ids["db_url"]) as gb:
+            source = source_cells(gb, ids["notebook"], ids["assignment"])
+        kept = {}                                     # {grade_id: the cell kept for it}
+        for index, cell in enumerate(nb.cells):
+            grade_id = _grade_id(cell)
+            if grade_id in source and grade_id not in kept:
+                if source[grade_id]["locked"]:
+                    nb.cells[index] = cell = restored_cell(source[grade_id], cell.get("id"))
+                else:
+                    cell.metadata["nbgrader"] = dict(source[grade_id]["nbgrader"])
+                kept[grade_id] = cell
+            elif "nbgrader" in cell.get("metadata", {}):
+                self.log.warning("Cell %r is not a cell of the source (or a second copy of one): "
+                                 "not graded", grade_id)
+                del cell.metadata["nbgrader"]
+        order = list(source)
+        for position, grade_id in enumerate(order):
+            if grade_id in kept or not source[grade_id]["nbgrader"]["grade"]:
+                continue
+            self.log.warning("Graded cell %r is missing from the submission: put back", grade_id)
+            before = [kept[g] for g in order[:position] if g in kept]
+            after = [kept[g] for g in order[position + 1:] if g in kept]
+            at = (_index(nb, before[-1]) + 1 if before else _index(nb, after[0]) if after
+                  else len(nb.cells))
+            kept[grade_id] = restored_cell(source[grade_id])
+            nb.cells.insert(at, kept[grade_id])
+        return nb, resources
+
+
+def source_cells(gb, notebook: str, assignment: str) -> dict:
+    """{grade_id: {"cell_type", "source", "locked", "nbgrader": metadata}} of the source notebook.
+
+    In the gradebook's order, the order ``nbgrader generate_assignment`` saved them in (the
+    order nbgrader's own ``OverwriteCells`` relies on to put cells back).
+    """
+    nb = gb.find_notebook(notebook, assignment)
+    points = {c.name: c.max_score for c in nb.grade_cells}
+    solution = {c.name for c in nb.solution_cells}
+    task = {c.name for c in nb.task_cells}
+    out = {}
+    for cell in nb.source_cells:
+        meta = {"grade": cell.name in points, "grade_id": cell.name, "locked": cell.locked,
+                "schema_version": 3, "solution": cell.name in solution, "task": cell.name in task}
+        if cell.name in points:
+            meta["points"] = points[cell.name]
+        if cell.checksum:
+            meta["checksum"] = cell.checksum
+        out[cell.name] = {"cell_type": cell.cell_type, "source": cell.source, "locked": cell.locked,
+                          "nbgrader": meta}
+    return out
+
+
+def restored_cell(source: dict, cell_id=None):
+    """A fresh copy of a source cell, as generated (`cell_id`: keep the submitted cell's id)."""
+    new = new_code_cell if source["cell_type"] == "code" else new_markdown_cell
+    metadata = {"deletable": False, "nbgrader": dict(source["nbgrader"])}
+    if source["locked"]:
+        metadata["editable"] = False
+    cell = new(source["source"], metadata=metadata)
+    if cell_id:
+        cell["id"] = cell_id
+    return cell
+
+
+def _grade_id(cell):
+    """The cell's nbgrader grade_id, or None (no nbgrader metadata, or not a dict)."""
+    meta = cell.get("metadata", {}).get("nbgrader")
+    return meta.get("grade_id") if isinstance(meta, dict) else None
+
+
+def _index(nb, cell) -> int:
+    return next(i for i, c in enumerate(nb.cells) if c is cell)
+
+
 class RunOnlyGradedCells(NbGraderPreprocessor):
     """Comment out every code cell that is not one of the course's graded cells.
 
@@ -85,10 +200,22 @@ class ExecuteInThisPython(Execute):
     Jupyter imports while the kernel starts.
     """
 
+    refused = {}     # {module: reason} of the notebook being run (see `RefuseLinkedFiles`)
+
+    def preprocess(self, nb, resources, km=None):
+        self.refused = refused_in(nb)
+        folder = Path(resources.get("metadata", {}).get("path") or ".")
+        for module in self.refused:     # a copy nbgrader made before `refused_submissions` was set up
+            copy = folder / f"{module}.py"
+            if copy.is_symlink() or copy.is_file():
+                copy.unlink()
+        return super().preprocess(nb, resources, km=km)
+
     def create_kernel_manager(self):
         self.kernel_name = "python3"
         km = super().create_kernel_manager()
-        km.kernel_spec_manager = _ThisPythonKernelSpecs()
+        km.kernel_spec_manager = _ThisPythonKernelSpecs(
+            env={nbgrader_cell.REFUSED_ENV: json.dumps(self.refused)})
         return km
 
 
@@ -101,9 +228,15 @@ def kernel_command() -> list:
 class _ThisPythonKernelSpecs(KernelSpecManager):
     """Every kernel name resolves to `kernel_command()`."""
 
+    def __init__(self, env=None, **kwargs):
+        super().__init__(**kwargs)
+        self.env = dict(env or {})
+
     def get_kernel_spec(self, kernel_name):
+        # Jupyter fills `$NAME` in a spec's env from the environment: escape ours.
+        env = {k: v.replace("$", "$$") for k, v in self.env.items()}
         return KernelSpec(argv=kernel_command(), display_name="Python 3 (ssd-course grading)",
-                          language="python", resource_dir="")
+                          language="python", resource_dir="", env=env)
 
 
 # --- file names a submission must not carry into the autograded folder ------------------
@@ -139,3 +272,79 @@ def shadowing_patterns(keep=()) -> list:
     for name in sorted(importable_names()):
         patterns += [name, f"{name}.*"]
     return [p for p in patterns if not any(fnmatch(k, p) for k in keep)]
+
+
+# --- exercise files that are links: never copied, never graded ---------------------------
+
+METADATA_KEY = "ssd_course"      # the notebook's metadata key `RefuseLinkedFiles` writes
+
+
+class RefuseLinkedFiles(NbGraderPreprocessor):
+    """Note in the notebook which exercise files of the submitted folder cannot be graded.
+
+    A sanitize step (it reads the notebook from ``submitted/``): a symbolic link, a hard
+    link (one more name of a file that may lie outside the submission: the instructor's
+    ``solutions/jaccard.py``) or anything but a regular file. ``tar``, ``unzip``,
+    ``cp -a`` and ``rsync -a`` keep links, and nbgrader's copy to ``autograded/``
+    follows them, so only this folder can tell. What a student's notebook says under
+    the same key is replaced.
+    """
+
+    def preprocess(self, nb, resources):
+        folder = Path(resources.get("metadata", {}).get("path") or ".")
+        refused = {ex.module: why for ex in registry.EXERCISES
+                   if (why := nbgrader_cell.file_problem(folder / f"{ex.module}.py"))}
+        for module, why in refused.items():
+            self.log.warning("%s: not graded: %s", folder, why)
+        nb.metadata[METADATA_KEY] = {"refused": refused}
+        return nb, resources
+
+
+def refused_in(nb) -> dict:
+    """{module: reason} that `RefuseLinkedFiles` noted in `nb` (only known modules, text reasons)."""
+    noted = nb.metadata.get(METADATA_KEY, {})
+    refused = noted.get("refused", {}) if isinstance(noted, dict) else {}
+    if not isinstance(refused, dict):
+        return {}
+    modules = {ex.module for ex in registry.EXERCISES}
+    return {m: str(why) for m, why in refused.items() if m in modules}
+
+
+def refused_submissions(course, exercise_files: dict) -> list:
+    """``CourseDirectory.ignore`` entries for the files of ``course/submitted/`` nbgrader must not copy.
+
+    Args:
+        course: the course folder (nbgrader's default layout:
+            ``submitted/<student>/<assignment>/``).
+        exercise_files (dict): {assignment: [exercise file names]}.
+
+    Returns:
+        list of str: glob-escaped absolute paths: each exercise file that
+        `nbgrader_cell.file_problem` refuses (a link, or not a regular file), and any other
+        file of a submission that is a symbolic link or not a regular file. nbgrader's copy
+        follows links (to ``solutions/``, or to ``/dev/zero``, a copy that never ends);
+        it matches an ignore entry with ``glob(os.path.join(folder, entry))``, and an
+        absolute entry is that very path. Read when the configuration loads, at the start
+        of each nbgrader command.
+    """
+    entries = []
+    for assignment, names in exercise_files.items():
+        for top in sorted(Path(course, "submitted").glob(f"*/{glob.escape(assignment)}")):
+            for folder, _, files in os.walk(top):          # never into a linked folder
+                for name in sorted(files):
+                    path = Path(folder, name)
+                    exercise = Path(folder) == top and name in names
+                    if nbgrader_cell.file_problem(path) if exercise else not _plain_file(path):
+                        entries += _ignore_entries(path)
+    return entries
+
+
+def _plain_file(path: Path) -> bool:
+    """A regular file, not a link to one."""
+    return not path.is_symlink() and path.is_file()
+
+
+def _ignore_entries(path: Path) -> list:
+    """The path as nbgrader may spell it (from the folder it runs in, or with links resolved)."""
+    spellings = {os.path.abspath(path), os.path.join(os.path.realpath(path.parent), path.name)}
+    return [glob.escape(p) for p in sorted(spellings)]

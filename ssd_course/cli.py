@@ -47,8 +47,19 @@ def _hook(mod, name, prefix):
     return getattr(mod, f"{prefix}_{suffix}", None) or getattr(mod, prefix)
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, whose errors are one line on stderr (then exit 2).
+
+    argparse prints the whole usage first, several lines for ``grade``, which bury the
+    one line that says what is wrong; ``--help`` still shows the usage.
+    """
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser(command=None):
-    parser = argparse.ArgumentParser(prog="ssd-course", description=__doc__.splitlines()[0])
+    parser = Parser(prog="ssd-course", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_, help_) in COMMANDS.items():
         if not _listed(name) and name != command:

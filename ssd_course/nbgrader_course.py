@@ -1,6 +1,6 @@
 """`ssd-course nbgrader OUT`: a ready nbgrader course directory for the graded lessons.
 
-nbgrader (0.9) shapes this course in four ways:
+nbgrader (0.9) shapes this course in five ways:
 
 - it strips solutions from notebooks only and copies ``.py`` files verbatim, so
   ``source/`` holds the exercise *stubs*, generated from ``solutions/``; the
@@ -16,6 +16,10 @@ nbgrader (0.9) shapes this course in four ways:
 - a graded cell that writes to stderr scores 0, and one whose value is a
   number earns that many points: each graded cell is one line that grades one
   exercise in the autograder's child processes and returns the points.
+- its autograde fails for a student whose notebook lost, renamed, duplicated or
+  added a grade cell, and its copy of a submission follows symbolic links: the
+  configuration puts the source's graded cells back first and never copies an
+  exercise file that is a link (``autograder.nbgrader_preprocessors``).
 
 Written:
 
@@ -199,7 +203,7 @@ Run every nbgrader command in this folder."""
 import os
 import sys
 
-from autograder.nbgrader_preprocessors import shadowing_patterns
+from autograder.nbgrader_preprocessors import refused_submissions, shadowing_patterns
 
 # nbgrader creates the gradebook by running `alembic` from PATH: find it next to this Python
 # even when its virtualenv is not activated.
@@ -220,16 +224,25 @@ c.Autograde.exclude_overwriting = {exclude!r}
 # file or folder named like a module the grading environment can import (torch, autograder, json,
 # ...), so none can stand in for the real one. The exercise files and notebooks are never matched.
 c.CourseDirectory.ignore = {nbgrader_ignore!r} + shadowing_patterns(keep={keep!r})
+# An exercise file in submitted/ that is a symbolic or hard link, or not a regular file (tar, unzip,
+# cp -a and rsync -a keep links), is never copied: nbgrader's copy would follow it (to solutions/,
+# or /dev/zero), and its graded cell scores 0 saying why. Nor is any other file of a submission
+# that is a symbolic link or not a regular file. Found when this file loads.
+c.CourseDirectory.ignore += refused_submissions(os.path.dirname(os.path.abspath(__file__)),
+                                                c.Autograde.exclude_overwriting)
 
-# Autograde: only the course's graded cells run (student cells are commented out first), each
-# within the time limit below, in a kernel run by this Python.
+# Autograde: the submitted notebook's graded cells are the source's, each once (a deleted one is
+# put back, a renamed, duplicated or added one is not graded); only those run (student cells are
+# commented out first), each within the time limit below, in a kernel run by this Python.
 c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
+    "autograder.nbgrader_preprocessors.RestoreGradedCells",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
     "nbgrader.preprocessors.OverwriteCells",
     "nbgrader.preprocessors.CheckCellMetadata",
     "autograder.nbgrader_preprocessors.RunOnlyGradedCells",
+    "autograder.nbgrader_preprocessors.RefuseLinkedFiles",
 ]
 c.Autograde.autograde_preprocessors = [
     "autograder.nbgrader_preprocessors.ExecuteInThisPython",
@@ -240,9 +253,6 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-# A graded cell a student deleted is put back (and graded) rather than scored as missing.
-c.OverwriteCells.add_missing_cells = True
-
 # `nbgrader zip_collect`: the exercise files are part of a submission (nbgrader's default
 # collects notebooks only). Tell it how your LMS names downloaded files, e.g. for
 # "alice_attempt_2024-05-01-10-00-00_jaccard.py":

@@ -472,3 +472,242 @@ def test_setup_cell_points_the_pipeline_at_the_assignment_files(tmp_path):
     assert result[:3] == ["mine", "earlier", "ssd_course.exercises.nms"]
     assert Path(result[3]) == ROOT / "ssd_course" / "exercises" / "nms.py"
     assert "jaccard.py         this folder" in proc.stdout and "../03_anchors" in proc.stdout
+
+
+# --- a hostile student's notebook and files (issue 11) ------------------------------------------
+
+TAMPERED = ("t_cells_a", "t_cells_b", "t_links_a", "t_links_b")
+LESSON_04 = "04_iou_matching"
+
+
+def _grade_cell_index(nb, grade_id):
+    return next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def tamper(course: Path, student: str, outside: Path) -> None:
+    """submitted/<student>/04_iou_matching/, from the release, changed as a hostile student would.
+
+    t_cells_a  both files solved; the jaccard graded cell deleted, a grade cell of 50 points added
+    t_cells_b  jaccard without its guard, matching solved; the jaccard cell's grade_id renamed,
+               the matching cell duplicated
+    t_links_a  jaccard.py a symbolic link to the instructor's solution, matching.py one to /dev/zero
+    t_links_b  jaccard.py a hard link to a solved file outside the submission, matching.py a FIFO
+    """
+    folder = course / "submitted" / student / LESSON_04
+    shutil.copytree(course / "release" / LESSON_04, folder)
+    for path in folder.rglob("*"):
+        path.chmod(0o644 if path.is_file() else 0o755)
+    notebook = folder / f"{LESSON_04}.ipynb"
+    nb = nbformat.read(notebook, as_version=4)
+    jaccard, matching = folder / "jaccard.py", folder / "matching.py"
+    if student.startswith("t_cells"):
+        jaccard.write_text(solution("jaccard") if student == "t_cells_a" else buggy_jaccard())
+        matching.write_text(solution("matching"))
+    if student == "t_cells_a":
+        bonus = nbformat.from_dict(json.loads(json.dumps(nb.cells[_grade_cell_index(nb, "grade_matching")])))
+        bonus.id, bonus.source = "bonus", bonus.source.replace("points=10", "points=50")
+        bonus.metadata.nbgrader.update(grade_id="grade_bonus", points=50)
+        nb.cells.append(bonus)
+        del nb.cells[_grade_cell_index(nb, "grade_jaccard")]
+    elif student == "t_cells_b":
+        nb.cells[_grade_cell_index(nb, "grade_jaccard")].metadata.nbgrader["grade_id"] = "grade_mine"
+        copy = nbformat.from_dict(json.loads(json.dumps(nb.cells[_grade_cell_index(nb, "grade_matching")])))
+        copy.id = "copy"
+        nb.cells.append(copy)
+    elif student == "t_links_a":
+        jaccard.unlink(), matching.unlink()
+        jaccard.symlink_to(ROOT / "solutions" / "jaccard.py")
+        matching.symlink_to("/dev/zero")                  # a copy that follows it never ends
+    elif student == "t_links_b":
+        outside.write_text(solution("jaccard"))
+        jaccard.unlink(), matching.unlink()
+        os.link(outside, jaccard)
+        os.mkfifo(matching)
+    nbformat.write(nb, notebook)
+
+
+@pytest.fixture(scope="module")
+def tampered(course):
+    """The course of `course`, with four hostile students' lesson 04 autograded in one command."""
+    path = course["path"]
+    for student in TAMPERED:
+        tamper(path, student, path.parent / "outside_jaccard.py")
+    start = time.perf_counter()
+    proc = subprocess.run([str(BIN / "nbgrader"), "autograde", LESSON_04, "--student=t_*"], cwd=path,
+                          capture_output=True, text=True, timeout=900)
+    print(f"autograde {LESSON_04} for {len(TAMPERED)} tampered submissions: "
+          f"{time.perf_counter() - start:.1f} s")
+    return {**course, "proc": proc}
+
+
+def submission_total(course, student, assignment):
+    with gradebook(course) as gb:
+        sub = gb.find_submission(assignment, student)
+        return sub.score, sub.max_score
+
+
+def test_tampered_graded_cells_never_break_autograde(tampered):
+    proc = tampered["proc"]
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "KeyError" not in proc.stderr and "Traceback" not in proc.stderr
+    # deleted jaccard cell: put back and graded; the student's own 50-point cell: not graded
+    assert cell_scores(tampered, "t_cells_a", LESSON_04) == {"grade_jaccard": (POINTS, POINTS),
+                                                             "grade_matching": (POINTS, POINTS)}
+    assert submission_total(tampered, "t_cells_a", LESSON_04) == (2 * POINTS, 2 * POINTS)
+    # renamed jaccard cell: graded under its source id, with the score of the same file for "half"
+    half_jaccard = cell_scores(tampered, "half", LESSON_04)["grade_jaccard"]
+    scores = cell_scores(tampered, "t_cells_b", LESSON_04)
+    assert 0 < half_jaccard[0] < POINTS
+    assert scores == {"grade_jaccard": half_jaccard, "grade_matching": (POINTS, POINTS)}
+    assert submission_total(tampered, "t_cells_b", LESSON_04) == (half_jaccard[0] + POINTS, 2 * POINTS)
+    for student in ("t_cells_a", "t_cells_b"):
+        nb = autograded_notebook(tampered, student, LESSON_04)
+        ran = [pre.graded_cell_module(c) for c in nb.cells if c.cell_type == "code" and c.outputs]
+        assert ran == ["jaccard", "matching"], student              # each graded cell once, in order
+        extra = [c for c in nb.cells if c.get("id") in ("bonus", "copy")]
+        assert len(extra) == 1 and extra[0].source.startswith(pre.NOT_RUN) and not extra[0].outputs
+        assert "nbgrader" not in extra[0].metadata
+
+
+def test_linked_or_special_exercise_files_are_not_copied_nor_graded(tampered):
+    assert tampered["proc"].returncode == 0, tampered["proc"].stderr[-3000:]
+    expected = {"t_links_a": {"jaccard": "jaccard.py is a symbolic link: submit the file itself",
+                              "matching": "matching.py is a symbolic link: submit the file itself"},
+                "t_links_b": {"jaccard": "jaccard.py is a hard link: submit the file itself",
+                              "matching": "matching.py is not a regular file"}}
+    for student, reasons in expected.items():
+        assert cell_scores(tampered, student, LESSON_04) == {"grade_jaccard": (0, POINTS),
+                                                             "grade_matching": (0, POINTS)}
+        folder = tampered["path"] / "autograded" / student / LESSON_04
+        assert sorted(p.name for p in folder.iterdir()) == [f"{LESSON_04}.ipynb"]   # nothing copied
+        nb = autograded_notebook(tampered, student, LESSON_04)
+        for module, reason in reasons.items():
+            text = "".join(o.get("text", "") for o in graded_outputs(nb, module))
+            function = registry.get(module).function
+            assert text.startswith(f"{function}: 0 points: {reason}.\n"), text
+
+
+# --- the same pieces without a kernel ------------------------------------------------------------
+
+def source_notebook(tmp_path):
+    """A two-exercise source notebook saved in a fresh gradebook as generate_assignment does.
+
+    Returns:
+        (NotebookNode, dict): the notebook and the nbgrader resources that name it.
+    """
+    from nbgrader.api import Gradebook
+    from nbgrader.preprocessors import ComputeChecksums, SaveCells
+
+    exs = [registry.get("jaccard"), registry.get("matching")]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# lesson"), *nbgrader_course.setup_cells(exs),
+                nbformat.v4.new_code_cell("x = 1"), nbgrader_course.graded_cell(exs[0], POINTS),
+                nbformat.v4.new_code_cell("y = 2"), nbgrader_course.graded_cell(exs[1], POINTS)]
+    resources = {"nbgrader": {"db_url": f"sqlite:///{tmp_path / 'gradebook.db'}", "assignment": "a",
+                              "notebook": "lesson", "student": "s"}}
+    with Gradebook(resources["nbgrader"]["db_url"]) as gb:
+        gb.add_assignment("a")
+    ComputeChecksums().preprocess(nb, resources)
+    SaveCells().preprocess(nb, resources)
+    return nb, resources
+
+
+def sanitize(nb, resources, ours=True):
+    """The course's sanitize steps of `nbgrader autograde` (without ours: nbgrader's alone)."""
+    from nbgrader.preprocessors import CheckCellMetadata, DeduplicateIds, OverwriteCells
+
+    steps = ([pre.RestoreGradedCells()] if ours else []) + [
+        DeduplicateIds(), OverwriteCells(add_missing_cells=True), CheckCellMetadata(),
+        pre.RunOnlyGradedCells()]
+    for step in steps:
+        nb, resources = step.preprocess(nb, resources)
+    return nb
+
+
+def _tampered_copies(nb):
+    """{what the student did: their notebook}, each from a copy of the released `nb`."""
+    def copy():
+        return nbformat.from_dict(json.loads(json.dumps(nb)))
+    out = {name: copy() for name in ("deleted", "renamed", "duplicated", "added", "emptied", "edited")}
+    del out["deleted"].cells[_grade_cell_index(nb, "grade_jaccard")]
+    out["renamed"].cells[_grade_cell_index(nb, "grade_jaccard")].metadata.nbgrader["grade_id"] = "grade_x"
+    out["duplicated"].cells.insert(1, copy().cells[_grade_cell_index(nb, "grade_matching")])
+    added = copy().cells[_grade_cell_index(nb, "grade_matching")]
+    added.metadata.nbgrader.update(grade_id="grade_bonus", points=50)
+    out["added"].cells.append(added)
+    out["emptied"].cells[0].metadata["nbgrader"] = {}             # what DeduplicateIds leaves behind
+    out["emptied"].cells[3].metadata["nbgrader"] = "not a dict"      # the student's "x = 1"
+    edited = out["edited"].cells[_grade_cell_index(nb, "grade_jaccard")]
+    edited.metadata.nbgrader.update(grade=False, points=99)        # "not graded", then worth 99
+    for nb_ in out.values():                                       # nbformat would refuse duplicate ids
+        for i, cell in enumerate(nb_.cells):
+            cell["id"] = f"cell-{i}"
+    return out
+
+
+def test_restored_notebook_grades_the_source_cells_once_with_the_source_points(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ['PATH']}")   # the gradebook runs alembic
+    source, resources = source_notebook(tmp_path)
+    # nbgrader 0.9.6 alone: autograde fails for that student, who gets no score
+    fails = {"deleted": KeyError, "renamed": KeyError, "duplicated": KeyError, "added": KeyError,
+             "emptied": AttributeError, "edited": RuntimeError}
+    for what, nb in _tampered_copies(source).items():
+        with pytest.raises(fails[what]):
+            sanitize(nbformat.from_dict(json.loads(json.dumps(nb))), resources, ours=False)
+        out = sanitize(nb, resources)
+        # each graded cell of the source once (the first copy of a duplicate), as generated
+        graded = sorted((c for c in out.cells if c.metadata.get("nbgrader", {}).get("grade")),
+                        key=pre.graded_cell_module)
+        assert [pre.graded_cell_module(c) for c in graded] == ["jaccard", "matching"], what
+        assert [c.metadata.nbgrader["points"] for c in graded] == [POINTS, POINTS], what
+        assert [c.source for c in graded] == [nbgrader_cell.GRADED_CELL.format(module=m, points=POINTS)
+                                              for m in ("jaccard", "matching")], what
+        ids = sorted(c.metadata.nbgrader["grade_id"] for c in out.cells if "nbgrader" in c.metadata)
+        assert ids == ["assignment_files", "grade_jaccard", "grade_matching"], what
+    # a deleted cell is put back where the source has it: right after the set-up cell
+    out = sanitize(_tampered_copies(source)["deleted"], resources)
+    at = _grade_cell_index(out, "grade_jaccard")
+    assert out.cells[at - 1].metadata.nbgrader["grade_id"] == "assignment_files"
+    assert at < _grade_cell_index(out, "grade_matching")
+
+
+def test_file_problem_and_refused_submissions_name_links_and_special_files(tmp_path):
+    from nbgrader.utils import is_ignored
+
+    folder = tmp_path / "course" / "submitted" / "alice" / LESSON_04
+    folder.mkdir(parents=True)
+    (folder / "jaccard.py").symlink_to(ROOT / "solutions" / "jaccard.py")
+    (folder / "matching.py").write_text("ok")
+    (tmp_path / "nms.py").write_text("other name")
+    os.link(tmp_path / "nms.py", folder / "nms.py")
+    os.mkfifo(folder / "anchors.py")
+    (folder / "notes").mkdir()
+    (folder / "notes" / "data.txt").symlink_to("/dev/zero")         # not an exercise: still never copied
+    (folder / "notes" / "plan.txt").write_text("mine")
+    assert {n: nbgrader_cell.file_problem(folder / f"{n}.py") for n in ("jaccard", "matching", "nms",
+                                                                         "anchors", "focal_loss")} == {
+        "jaccard": "jaccard.py is a symbolic link: submit the file itself", "matching": None,
+        "nms": "nms.py is a hard link: submit the file itself",
+        "anchors": "anchors.py is not a regular file", "focal_loss": None}
+    entries = pre.refused_submissions(tmp_path / "course", {LESSON_04: ["jaccard.py", "matching.py",
+                                                                        "nms.py", "anchors.py"]})
+    refused = ["anchors.py", "jaccard.py", "nms.py", "notes/data.txt"]
+    assert entries == [str(folder / n) for n in refused]
+    # nbgrader's own test for what it copies: those are skipped, the regular files are not
+    kept = ["matching.py", "notes/plan.txt"]
+    assert [is_ignored(str(folder / n), entries) for n in refused + kept] == [True] * 4 + [False] * 2
+
+
+def test_execute_removes_a_refused_copy_and_its_graded_cell_scores_zero_saying_why(tmp_path):
+    (tmp_path / "jaccard.py").write_text(solution("jaccard"))      # as nbgrader's copy followed a link
+    (tmp_path / "nms.py").write_text("kept")
+    why = "jaccard.py is a symbolic link: submit the file itself"
+    nb = nbformat.v4.new_notebook(metadata={
+        "kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"},
+        pre.METADATA_KEY: {"refused": {"jaccard": why, "not_an_exercise": "ignored"}}})
+    nb.cells = [nbgrader_course.graded_cell(registry.get("jaccard"), POINTS)]
+    pre.ExecuteInThisPython(timeout=120).preprocess(nb, {"metadata": {"path": str(tmp_path)}})
+    out = nb.cells[0].outputs
+    assert [o.output_type for o in out] == ["stream", "execute_result"], out
+    assert out[0].text.startswith(f"jaccard: 0 points: {why}.\n") and out[1].data["text/plain"] == "0.0"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nms.py"]

@@ -110,7 +110,7 @@ class GradeResult:
         return report_mod.check_table(self)
 
     def gradescope(self) -> dict:
-        """Gradescope's results.json, plus per-exercise scores under ``exercises``."""
+        """Gradescope's results.json (``report.gradescope``; per-exercise scores under ``extra_data``)."""
         return report_mod.gradescope(self)
 
     def verdicts(self) -> list:
@@ -298,18 +298,29 @@ def _exercise_result(ex, cases, run, expects, limits) -> ExerciseResult:
     if reason:   # each case is labelled with what stopped the exercise as a whole
         result = _whole(ex, cases, reason, "timeout" if reason.startswith(TIMEOUT_REASON) else "crash")
     else:
-        outcomes = []
-        for case in cases:
-            results = [run.results.get((case.id, i)) for i in range(len(case.calls))]
-            secs = [run.seconds.get((case.id, i)) for i in range(len(case.calls))]
-            outcomes.append(evaluate(case, expects[case.id], results, secs))
+        outcomes = [_judge(case, expects[case.id], run) for case in cases]
         result = ExerciseResult(ex.module, ex.function, outcomes)
     result.output, result.output_total = run.output_text(), run.output_total
     result.output_hidden = run.hidden_started and run.output_total > len(run.stdout) + len(run.stderr)
     return result
 
 
+def _judge(case, expects, run) -> Outcome:
+    """The verdict on one case; a result the verdict cannot even read fails that case only."""
+    results = [run.results.get((case.id, i)) for i in range(len(case.calls))]
+    secs = [run.seconds.get((case.id, i)) for i in range(len(case.calls))]
+    try:
+        return evaluate(case, expects, results, secs)
+    except Exception as exc:  # noqa: BLE001  (the child's data is hostile; the grader goes on)
+        detail = f"the grader could not read the result ({type(exc).__name__})"
+        return Outcome(case.id, case.title, case.exercise, case.points, case.hidden, False,
+                       "error", detail)
+
+
 TIMEOUT_REASON = "did not finish within"
+FATAL_WORDS = {"memory": "ran out of memory", "recursion": "recursed without end (RecursionError)",
+               "exit": "called sys.exit()", "interrupt": "raised KeyboardInterrupt",
+               "runner": "the grader could not handle the result", "sandbox": "the sandbox failed"}
 
 
 
@@ -333,9 +344,12 @@ def _reason(run, during, limits, ex):
                 f" ({hints.HINTS['sandbox_denied']})" if hints.for_error(error) == "sandbox_denied" else ""
             return f"importing {name} raised {error['type']}: {error['message']}{where}{hint}"
         if message.get("type") == "fatal":
-            limit = f" (limit {limits.memory_bytes / (1 << 30):g} GiB)" if message["kind"] == "memory" else ""
-            advice = {"exit": ": never exit from an exercise, raise an error instead"}.get(message["kind"], "")
-            return f"{wire.clean(message['message'], 200)}{limit}{during}{advice}"
+            kind = message["kind"]
+            limit = f" (limit {limits.memory_bytes / (1 << 30):g} GiB)" if kind == "memory" else ""
+            advice = {"exit": ": never exit from an exercise, raise an error instead"}.get(kind, "")
+            # after a hidden call, the grader's own words: the child's could quote its inputs
+            text = FATAL_WORDS[kind] if run.hidden_started else wire.clean(message["message"], 200)
+            return f"{text}{limit}{during}{advice}"
     ended = run.ended
     if ended is None:
         return f"the grading process was stopped{during}: an exercise must not signal or stop " \
@@ -343,11 +357,12 @@ def _reason(run, during, limits, ex):
     if "timeout" in ended:
         return f"{TIMEOUT_REASON} {ended['timeout']:g} s{during}: an infinite loop?"
     if "signal" in ended:
-        what = SIGNALS.get(ended["signal"], f"signal {ended['signal']}")
+        what = SIGNALS.get(ended["signal"], "a signal" if run.hidden_started else f"signal {ended['signal']}")
         return f"crashed with {what}{during}"
     if not any(m.get("type") == "finished" for m in run.events):
-        return f"the process exited with status {ended.get('exit')}{during} (os._exit or exit " \
-               "called?): never exit from an exercise"
+        status = "" if run.hidden_started else f" with status {ended.get('exit')}"
+        return f"the process exited{status}{during} (os._exit or exit called?): never exit from " \
+               "an exercise"
     return None
 
 

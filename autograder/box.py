@@ -26,6 +26,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,7 @@ from autograder import seccomp
 BOX_UIDS = range(61000, 62000)         # one user per box, as isolate's box ids
 UID_LOCKS = Path("/run/ssd-course-boxes")
 CGROUP_ENV = "SSD_COURSE_CGROUP"
+PR_GET_DUMPABLE, PR_SET_DUMPABLE = 3, 4
 
 
 @dataclass
@@ -103,8 +105,10 @@ def choose_isolation(kind: str = "auto") -> Isolation:
 
 def guarantees(iso: Isolation, uid: int, capabilities: int, limits, cgroup) -> str:
     """The report's isolation line: what held for this grading, from what the box reported."""
-    who = f"uid {uid}" + (", no capabilities" if capabilities == 0 else
-                          f", capabilities {capabilities:#x}")
+    # the uid itself stays out: the same submission must give the same report
+    who = ("a user of its own" if os.geteuid() == 0 and uid != 0 else
+           "root" if uid == 0 else "the grader's user") + \
+        (", no capabilities" if capabilities == 0 else f", capabilities {capabilities:#x}")
     parts = [iso.note, who]
     if iso.strong:
         parts.append("no network, own PID/IPC/mount namespaces, read-only system view without "
@@ -117,6 +121,36 @@ def guarantees(iso: Isolation, uid: int, capabilities: int, limits, cgroup) -> s
     parts.append(f"cgroup {cgroup.path.name}: memory.max and pids.max on the whole box" if cgroup
                  else "no cgroup delegated")
     return "; ".join(parts)
+
+
+# --- a grader that shares its user with the box ---------------------------------------------------
+
+class Undumpable:
+    """While any box runs as the grader's own user (a grader that is not root), the grader is
+    not dumpable: a process of the same user can then neither read its ``/proc/<pid>/mem`` nor
+    open its descriptors. Counted, so that boxes running at once restore it once, at the end."""
+
+    _lock, _users, _before = threading.Lock(), 0, None
+
+    @classmethod
+    def enter(cls):
+        with cls._lock:
+            if cls._users == 0:
+                cls._before = _prctl(PR_GET_DUMPABLE, 0)
+                _prctl(PR_SET_DUMPABLE, 0)
+            cls._users += 1
+
+    @classmethod
+    def leave(cls):
+        with cls._lock:
+            cls._users -= 1
+            if cls._users == 0 and cls._before:
+                _prctl(PR_SET_DUMPABLE, cls._before)
+
+
+def _prctl(option, arg):
+    import ctypes
+    return ctypes.CDLL(None, use_errno=True).prctl(option, arg, 0, 0, 0)
 
 
 # --- the box's own user (a root grader) ----------------------------------------------------------

@@ -275,12 +275,12 @@ def _gradients(result, args, grad, arrays, backward, path):
 
 # --- the process ----------------------------------------------------------------------------------
 
-def _vm_size():
-    """Bytes of address space this process maps (None where /proc is not there)."""
+def _vm(field):
+    """A ``Vm...`` figure of /proc/self/status in bytes (None where /proc is not there)."""
     try:
         with open("/proc/self/status") as f:
             for line in f:
-                if line.startswith("VmSize:"):
+                if line.startswith(f"{field}:"):
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
@@ -297,14 +297,18 @@ def _close_all_but(keep):
 
 
 def _confine(ex: dict, limits: dict):
-    """Descriptors, limits and the filter, before any student code runs."""
-    os.setsid()  # own process group and session: no terminal, nothing shared with the zygote
+    """Descriptors, limits and the filter, before any student code runs. The child stays in
+    the zygote's process group (the filter denies setsid), which the grader kills whole."""
     os.dup2(ex["out_fd"], 1)
     os.dup2(ex["err_fd"], 2)
     _close_all_but({0, 1, 2, ex["cmd_fd"], ex["result_fd"], ex["memory_fd"]})
-    used = _vm_size()
-    if limits["memory"] and used is not None:  # Linux; elsewhere no address-space limit
-        resource.setrlimit(resource.RLIMIT_AS, (used + limits["memory"], used + limits["memory"]))
+    # Memory: the data segment (every private writable mapping: heap, anonymous mmap, thread
+    # stacks) may grow by the limit, whatever else is unmapped to make room; the address
+    # space too (the filter denies shared anonymous memory, which the first does not count).
+    for field, limit in (("VmData", resource.RLIMIT_DATA), ("VmSize", resource.RLIMIT_AS)):
+        used = _vm(field)
+        if limits["memory"] and used is not None:  # Linux; elsewhere no such limits
+            resource.setrlimit(limit, (used + limits["memory"], used + limits["memory"]))
     cpu = int(limits["cpu"]) + 1
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))   # SIGXCPU, then SIGKILL
     # Descriptors bound what the kernel holds outside the address space (pipe buffers, epolls).

@@ -24,6 +24,15 @@ KINDS = {"tensor", "ndarray", "tuple", "list", "none", "number", "other"}
 FATAL_KINDS = {"memory", "recursion", "exit", "interrupt", "runner", "sandbox"}
 MAX_ITEMS = 8
 HIDDEN_TEXT = "(not shown for hidden cases)"
+HIDDEN_GRAD_TEXT = "the gradients could not be computed (the reason is not shown for hidden cases)"
+
+
+def builtin_exception(name: str) -> bool:
+    """True for the name of one of Python's own exception classes (ValueError, ...)."""
+    import builtins
+
+    kind = getattr(builtins, name, None)
+    return isinstance(kind, type) and issubclass(kind, BaseException)
 
 
 class ProtocolError(ValueError):
@@ -58,12 +67,21 @@ def check(message: dict, arrays: list) -> dict:
 
 
 def value(desc, arrays: list, hidden: bool = False, depth: int = 0) -> dict:
-    """A description from the child (or the reference) as trusted data, ``"array"`` in place."""
+    """A description from the child (or the reference) as trusted data, ``"array"`` in place.
+
+    For a hidden case nothing the child chose as text or number survives (a subclass's
+    name, a device, a repr, a claimed dtype or shape): each could carry the inputs out."""
     _need(isinstance(desc, dict) and desc.get("kind") in KINDS and depth <= 2,
           "a malformed description of the returned value")
     kind = desc["kind"]
     if kind in ("tensor", "ndarray"):
-        return _array_value(desc, arrays)
+        out = _array_value(desc, arrays)
+        if hidden:
+            out.update({"device": out["device"] if out["device"] == "cpu" else "another device"},
+                       **({"subclass": "a subclass of Tensor"} if "subclass" in out else {}))
+            if out["array"] is None:
+                out.update(dtype="…", shape=[])
+        return out
     if kind in ("tuple", "list"):
         items = desc.get("items")
         _need(isinstance(items, list) and len(items) <= MAX_ITEMS, "a malformed tuple")

@@ -10,7 +10,8 @@ It gives up its privileges, imports torch once, then forks one exercise child
 - limits shared by every child: no core dumps, files no larger than ``file_limit``,
   at most ``tasks`` processes and threads for the box's user
 - each child's wall time (``time_limit``, measured here, outside the child:
-  SIGKILL, which no handler can catch); how each child ended goes to the grader
+  SIGKILL, which no handler can catch; the filter leaves the child no way to
+  signal, stop or re-limit the zygote); how each child ended goes to the grader
   on the control pipe: ``{"type": "ended", "module", "seconds", "timeout" |
   "signal" | "exit"}``
 
@@ -41,7 +42,8 @@ PRELOAD = ("numpy", "torch")   # once for all children
 # the privileges go (the sandbox asks for it with "preload_all").
 PRELOAD_ALL = PRELOAD + ("torchvision", "math", "itertools", "functools", "collections",
                          "typing", "dataclasses", "warnings", "operator", "heapq", "bisect",
-                         "random", "statistics", "importlib.util")
+                         "random", "statistics", "importlib.util", "socket", "encodings.idna",
+                         "traceback", "fractions", "decimal", "copy", "time", "json", "re")
 
 
 def _prctl(option, arg):
@@ -121,7 +123,7 @@ def _reap(running, control, time_limit):
     now = time.monotonic()
     for pid, (module, started, killed) in list(running.items()):
         if not killed and now - started > time_limit:
-            _kill_group(pid)
+            _kill(pid)
             running[pid] = (module, started, True)
     while True:
         try:
@@ -133,7 +135,6 @@ def _reap(running, control, time_limit):
         if pid not in running:
             continue  # an orphan re-parented to us (none can exist under the filter)
         module, started, killed = running.pop(pid)
-        _kill_group(pid)
         report = {"type": "ended", "module": module, "seconds": round(time.monotonic() - started, 2)}
         if killed:
             report["timeout"] = time_limit
@@ -144,9 +145,10 @@ def _reap(running, control, time_limit):
         control.send(report)
 
 
-def _kill_group(pid):
+def _kill(pid):
+    """An exercise child is one process (the filter lets it start no other): kill it."""
     try:
-        os.killpg(pid, signal.SIGKILL)
+        os.kill(pid, signal.SIGKILL)
     except OSError:
         pass
 

@@ -69,6 +69,8 @@ class ExerciseRun:
     output_overflow: bool = False
     hidden_started: bool = False                  # output after this is counted, not kept
     public_errors: set = field(default_factory=set)   # exception messages of public cases
+    public_types: set = field(default_factory=set)    # and their types
+    public_wheres: set = field(default_factory=set)   # and the lines they came from
     result_total: int = 0
     protocol_error: str = None
 
@@ -198,6 +200,9 @@ class Sandbox:
 
     def _start(self):
         self.user = box_mod.BoxUser()
+        if self.user.uid is None:
+            box_mod.Undumpable.enter()
+            self.undumpable = True
         grader, exercises_dir = self.tmp / "grader", self.tmp / "submission" / "ssd_course" / "exercises"
         grader.mkdir()
         exercises_dir.mkdir(parents=True)
@@ -266,13 +271,17 @@ class Sandbox:
         self.deadline = time.monotonic() + STARTUP_S + rounds * (self.limits.time_s + 5)
 
     def _readable(self, top: Path):
-        """The box's user must read the job, the box's code and the submission; nothing more."""
+        """The box's user must read the job, the box's code and the submission, and no other
+        box's user may: the folder goes to the box's group, mode 0750 / 0640 (the zygote
+        starts as a root without CAP_DAC_OVERRIDE, so root stays the owner)."""
         if self.user.uid is None:
             return
         for folder, dirs, files in os.walk(top):
-            os.chmod(folder, 0o755)
+            os.chown(folder, 0, self.user.uid)
+            os.chmod(folder, 0o750)
             for f in files:
-                os.chmod(os.path.join(folder, f), 0o644)
+                os.chown(os.path.join(folder, f), 0, self.user.uid)
+                os.chmod(os.path.join(folder, f), 0o640)
 
     # -- the I/O loop (a thread, so the parent computes expected values meanwhile) ------------
     def _pump(self):
@@ -381,7 +390,9 @@ class Sandbox:
                 self.control_broken = wire.clean(exc, 120)
             elif run.protocol_error is None:
                 what = exc if isinstance(exc, ValueError) else f"{type(exc).__name__}: {exc}"
-                run.protocol_error = f"broke the grader's protocol ({wire.clean(what, 120)})"
+                # after a hidden call went out, even a frame's size could carry its inputs
+                run.protocol_error = "broke the grader's protocol" + (
+                    "" if run.hidden_started else f" ({wire.clean(what, 120)})")
             self._close(fd)
             if run is not None:
                 self._end_calls(self.drivers[module])
@@ -442,10 +453,7 @@ class Sandbox:
         else:
             result["error"] = None
             result["output"] = messages.value(message["output"], arrays, hidden)
-            result["grads"] = None if message.get("grads") is None else \
-                [messages.value(g, arrays, hidden) for g in message["grads"]]
-            grad_error = message.get("grad_error")
-            result["grad_error"] = None if grad_error is None else wire.clean(grad_error, 200)
+            result["grads"], result["grad_error"] = self._gradients(message, arrays, call, hidden)
         run.results[(case_id, index)] = result
         driver.index += 1
         driver.sent_at = None
@@ -453,14 +461,39 @@ class Sandbox:
 
     @staticmethod
     def _checked_error(run, desc, hidden):
-        """A hidden case's exception message is shown only when a public case raised the same
-        one (a stub's NotImplementedError): any other message might quote the hidden inputs."""
+        """A hidden case's exception is told in words that cannot carry its inputs: the
+        message and the exception's type only when a public case raised the same (a stub's
+        NotImplementedError) or the type is a built-in one; the line only when a public case
+        stopped there too (a file can set its own line numbers)."""
         error = messages.error(desc)
         if not hidden:
             run.public_errors.add(error["message"])
-        elif error["message"] not in run.public_errors and error["type"] != "timeout":
+            run.public_types.add(error["type"])
+            run.public_wheres.add(error["where"])
+            return error
+        if error["type"] == "timeout":
+            return error
+        if error["message"] not in run.public_errors:
             error["message"] = messages.HIDDEN_TEXT
+        if error["type"] not in run.public_types and not messages.builtin_exception(error["type"]):
+            error["type"] = "an exception"
+        if error["where"] not in run.public_wheres:
+            error["where"] = None
         return error
+
+    @staticmethod
+    def _gradients(message, arrays, call, hidden):
+        """(gradients, why there are none) of a call that asks for them: one per argument
+        named in ``wrt``, or a reason; anything else breaks the protocol."""
+        if call.get("grad") is None:
+            return None, None
+        grads, why = message.get("grads"), message.get("grad_error")
+        if why is not None:
+            _expect(isinstance(why, str), "a gradient report that is not text")
+            return None, messages.HIDDEN_GRAD_TEXT if hidden else wire.clean(why, 200)
+        _expect(isinstance(grads, list) and len(grads) == len(call["grad"]["wrt"]),
+                "a result without the gradients the call asked for")
+        return [messages.value(g, arrays, hidden) for g in grads], None
 
     def _expecting(self, driver, message):
         due = driver.due()
@@ -539,6 +572,9 @@ class Sandbox:
             self.cgroup.close()
         if self.user is not None:
             self.user.release()
+        if getattr(self, "undumpable", False):
+            box_mod.Undumpable.leave()
+            self.undumpable = False
         if not self.isolation.strong and getattr(self, "token", None):
             kill_by_token(self.token)
         for driver in getattr(self, "drivers", {}).values():

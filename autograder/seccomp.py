@@ -13,16 +13,23 @@ modes, and why:
     files               open for writing, create, truncate, rename, link, unlink,
                         mkdir, chmod, chown, xattrs: nothing written, nothing left,
                         no cache poisoned, no .pth planted
-    other processes     kill / tgkill / sigqueue of any process but itself, ptrace,
-                        process_vm_*, pidfds, kcmp
+    other processes     kill / tgkill / sigqueue of any process but itself, signals by
+                        descriptor ownership (F_SETOWN, F_SETSIG, FIOSETOWN), prlimit,
+                        priorities and scheduling of another process, ptrace,
+                        process_vm_*, pidfds, kcmp; setsid / setpgid (a child stays in
+                        the process group the grader kills)
+    memory              shared anonymous mappings (the data-segment limit counts private
+                        ones only, see child.py)
     reaching out        socket, socketpair: no network, no kernel's ZMQ port
     the kernel          mount, unshare, setns, bpf, perf_event_open, io_uring (which
                         would run open() past the filter), userfaultfd, keyrings,
                         modules, reboot
 
 Threads stay allowed (torch uses them); ``clone3`` answers ENOSYS so that glibc
-falls back to ``clone``, whose flags the filter can read. Everything else is
-allowed: the other half of the box (namespaces, rlimits) is in ``sandbox.py``.
+falls back to ``clone``, whose flags the filter can read. System calls newer
+than this libseccomp knows by name answer ENOSYS by number (x86_64), so a
+newer kernel opens no hole (``setxattrat``, ``mseal``, ...). Everything else is
+allowed: the other half of the box (namespaces, rlimits) is in ``box.py``.
 
 This file runs inside the sandbox: standard library only.
 """
@@ -37,7 +44,7 @@ def _errno(code):  # SCMP_ACT_ERRNO(code)
     return 0x00050000 | (code & 0xFFFF)
 
 
-MASKED_EQ, NE = 7, 1   # enum scmp_compare
+MASKED_EQ, NE, EQ = 7, 1, 4   # enum scmp_compare
 CLONE_THREAD = 0x00010000
 O_ACCMODE, O_WRONLY, O_RDWR = 0o3, 0o1, 0o2
 O_CREAT, O_TRUNC, O_TMPFILE = 0o100, 0o1000, 0o20000000   # x86_64 and aarch64 values
@@ -59,7 +66,18 @@ DENIED = (
     "request_key", "keyctl", "init_module", "finit_module", "delete_module", "kexec_load",
     "kexec_file_load", "reboot", "swapon", "swapoff", "acct", "quotactl", "fanotify_init",
     "syslog", "settimeofday", "clock_settime", "adjtimex", "sethostname", "setdomainname",
+    "setsid", "setpgid", "migrate_pages", "move_pages", "mbind", "set_mempolicy",
 )
+# (system call, argument that names a process): allowed only for 0 (the caller itself)
+OWN_PROCESS_ONLY = (("prlimit64", 0), ("setpriority", 1), ("ioprio_set", 1),
+                    ("sched_setaffinity", 0), ("sched_setscheduler", 0), ("sched_setparam", 0),
+                    ("sched_setattr", 0))
+F_SETOWN, F_SETSIG, F_SETOWN_EX = 8, 10, 15
+FIOSETOWN, SIOCSPGRP, TIOCSPGRP = 0x8901, 0x8902, 0x5410
+MAP_SHARED, MAP_ANONYMOUS = 0x01, 0x20
+# x86_64 numbers of system calls newer than libseccomp 2.5 knows (futex_wait .. file_setattr
+# and beyond): ENOSYS, as on an older kernel
+NEWER_X86_64 = range(455, 520)
 ENOSYS_CALLS = ("clone3", "openat2")   # glibc falls back to calls whose arguments we can read
 
 
@@ -104,10 +122,14 @@ def _rule(lib, ctx, action, name, *comparisons):
     number = lib.seccomp_syscall_resolve_name(name.encode())
     if number < 0:
         return  # not a system call on this architecture (e.g. fork on aarch64)
+    _number_rule(lib, ctx, action, number, *comparisons, name=name)
+
+
+def _number_rule(lib, ctx, action, number, *comparisons, name=None):
     args = (_Arg * max(1, len(comparisons)))(*[_Arg(*c) for c in comparisons])
     rc = lib.seccomp_rule_add_array(ctx, action, number, len(comparisons), args)
     if rc < 0:
-        raise FilterError(f"seccomp rule for {name} refused ({os.strerror(-rc)})")
+        raise FilterError(f"seccomp rule for {name or number} refused ({os.strerror(-rc)})")
 
 
 def load() -> None:
@@ -127,6 +149,17 @@ def load() -> None:
         me = os.getpid()
         for name in ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo"):
             _rule(lib, ctx, deny, name, (0, NE, me, 0))   # signals to itself only
+        for name, arg in OWN_PROCESS_ONLY:
+            _rule(lib, ctx, deny, name, (arg, NE, 0, 0))
+        for cmd in (F_SETOWN, F_SETSIG, F_SETOWN_EX):    # a signal to the owner on I/O
+            _rule(lib, ctx, deny, "fcntl", (1, EQ, cmd, 0))
+        for request in (FIOSETOWN, SIOCSPGRP, TIOCSPGRP):
+            _rule(lib, ctx, deny, "ioctl", (1, EQ, request, 0))
+        _rule(lib, ctx, deny, "mmap", (3, MASKED_EQ, MAP_SHARED | MAP_ANONYMOUS,
+                                       MAP_SHARED | MAP_ANONYMOUS))
+        if os.uname().machine == "x86_64":
+            for number in NEWER_X86_64:
+                _number_rule(lib, ctx, _errno(errno.ENOSYS), number)
         rc = lib.seccomp_load(ctx)
         if rc < 0:
             raise FilterError(f"the seccomp filter could not be loaded ({os.strerror(-rc)})")

@@ -127,7 +127,15 @@ def decode_array(payload: bytes):
 
 # --- text from the child ----------------------------------------------------------------------
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# control characters, line and paragraph separators, bidi overrides, and lone surrogates
+# (which no terminal or file encoding can print: a report must never fail to be written)
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                      "\ud800-\udfff]")
+
+
+def _escape(match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def clean(text, limit: int = 500, oneline: bool = True) -> str:
@@ -137,7 +145,6 @@ def clean(text, limit: int = 500, oneline: bool = True) -> str:
     text = str(text)[:limit * 4]
     if oneline:
         text = text.replace("\n", "\\n").replace("\t", " ")
-    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                        else f"\\u{ord(m.group()):04x}", text.replace("\r\n", "\n"))
+    text = _CONTROL.sub(_escape, text.replace("\r\n", "\n"))
     text = re.sub(r"0x[0-9a-fA-F]{4,}", "0x…", text)
     return text if len(text) <= limit else text[:limit] + "…"

@@ -138,7 +138,7 @@ def test_a_delegated_cgroup_gets_the_box_limits_and_is_removed(tmp_path):
 def test_the_isolation_line_says_what_held():
     iso = box.Isolation("bubblewrap", "bubblewrap")
     line = box.guarantees(iso, 61000, 0, Limits(memory_bytes=1 << 30), None)
-    assert line.startswith("bubblewrap; uid 61000, no capabilities; no network")
+    assert line.startswith("bubblewrap; a user of its own, no capabilities; no network")
     assert "per exercise 1 GiB address space, 30 s wall and CPU; 64 tasks per box" in line
     assert line.endswith("no cgroup delegated")
     assert "capabilities 0x1" in box.guarantees(iso, 0, 1, Limits(), None)

@@ -1,0 +1,59 @@
+# hostile_j: the network. Connect to a TCP port of this machine's loopback (the test listens
+# there, as a notebook kernel's ZMQ ports would), then correct code.
+import socket
+
+try:
+    with socket.create_connection(("127.0.0.1", {{PORT}}), timeout=2) as _s:
+        _s.sendall(b"stolen")
+    print("network: connected")
+except OSError as _exc:
+    print("network: blocked", type(_exc).__name__)
+
+
+# --- the reference solution, unchanged ---
+"""Exercise 6 (lesson 07): non-maximum suppression."""
+import torch
+
+
+def nms(boxes: torch.Tensor, scores: torch.Tensor, overlap: float = 0.5,
+        top_k: int = 100) -> torch.Tensor:
+    """Greedy non-maximum suppression.
+
+    Only the ``top_k`` highest-scoring boxes are candidates. Repeatedly keep the
+    highest-scoring remaining candidate and drop every candidate whose IoU with it
+    is greater than ``overlap`` (IoU equal to ``overlap`` survives).
+
+    Args:
+        boxes (Tensor[N, 4]): boxes in ``xyxy`` format.
+        scores (Tensor[N]): a score per box.
+        overlap (float): IoU above which a lower-scoring box is suppressed.
+        top_k (int): how many of the highest-scoring boxes are considered.
+
+    Returns:
+        Tensor[K]: int64 indices into ``boxes`` of the kept boxes, highest score
+        first, on the inputs' device. N = 0 gives an empty int64 tensor.
+    """
+    if boxes.dim() != 2 or boxes.shape[-1] != 4 or scores.shape != boxes.shape[:1]:
+        raise ValueError(f"expected boxes [N, 4] and scores [N], got {tuple(boxes.shape)} "
+                         f"and {tuple(scores.shape)}")
+    # ==== BEGIN EXERCISE (about 14 lines) ====
+    # HINT: sort the scores in descending order (stable=True makes ties keep index order), keep top_k
+    # HINT: compute the IoU of the candidates with each other once, as in your jaccard
+    # HINT: loop while candidates remain: keep the first, drop those with IoU > overlap with it
+    order = scores.argsort(descending=True, stable=True)[:top_k]      # [K] candidates, best first
+    cand = boxes[order]                                                # [K, 4]
+    top_left = torch.max(cand[:, None, :2], cand[None, :, :2])
+    bottom_right = torch.min(cand[:, None, 2:], cand[None, :, 2:])
+    inter = (bottom_right - top_left).clamp(min=0).prod(dim=2)         # [K, K]
+    area = (cand[:, 2] - cand[:, 0]) * (cand[:, 3] - cand[:, 1])       # [K]
+    union = area[:, None] + area[None, :] - inter
+    iou = inter / union.clamp(min=torch.finfo(union.dtype).tiny)      # [K, K]
+    keep = []
+    remaining = torch.arange(len(order), device=boxes.device)         # positions in `order`
+    while remaining.numel() > 0:
+        best, rest = remaining[0], remaining[1:]
+        keep.append(best)
+        remaining = rest[iou[best, rest] <= overlap]                   # equal to overlap survives
+    keep = torch.stack(keep) if keep else remaining                    # int64, empty when N = 0
+    return order[keep]
+    # ==== END EXERCISE ====

@@ -1,6 +1,14 @@
-"""`grade_line()`: how long a full grading of a correct submission takes (for `ssd-course bench`)."""
+"""How long grading takes, for `ssd-course bench`.
+
+    grade_line()       one full grading of a correct submission, expected values computed / cached
+    grade_all_line()   a class of N complete submissions: `grade-all --jobs 2` against N
+                       separate `grade` calls, both from the command line, in the same run
+"""
 import shutil
+import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 from autograder import api, cases, reference
@@ -39,5 +47,46 @@ def grade_line() -> str:
             f"cached ({warm.parent_s:.1f} s) [{warm.isolation.kind} isolation]")
 
 
+GRADE_ALL_N = 6          # a small class: two or three rounds of two workers
+CLASS_SIZE = 300         # the class the issue sizes grade-all for (goal: <= 5 minutes)
+
+
+def _timed(cmd) -> float:
+    """Seconds `cmd` took, run from the command line as an instructor would; it must succeed."""
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def grade_all_line(n: int = GRADE_ALL_N, exercises=None) -> str:
+    """Grade a synthetic class of `n` complete submissions (copies of solutions/) twice:
+
+    grade-all   ``python -m autograder.classroom CLASS --out DIR --jobs 2`` (workers that load
+                the expected values and imports once, a box per student)
+    separate    ``python -m ssd_course grade SUBMISSION`` once per student (what a shell
+                loop over the class does: every call starts Python and loads everything)
+
+    `exercises` (module names) grades fewer than six, for the tests only.
+    """
+    if impl.solutions_dir() is None:
+        return "grade-all: skipped (no solutions/ in this copy)"
+    only = [a for m in exercises or () for a in ("--exercise", m)]
+    with tempfile.TemporaryDirectory(prefix="ssd-course-bench-class-") as tmp:
+        klass = Path(tmp) / "class"
+        for i in range(n):
+            solutions_submission(klass / f"student{i:02d}")
+        together = _timed([sys.executable, "-m", "autograder.classroom", str(klass),
+                           "--out", str(Path(tmp) / "out"), "--jobs", "2", *only])
+        separate = sum(_timed([sys.executable, "-m", "ssd_course", "grade", str(klass / f"student{i:02d}"),
+                               *only]) for i in range(n))
+    rate = n / together * 60
+    what = "complete submissions" if not exercises else f"submissions ({', '.join(exercises)} only)"
+    return (f"grade-all: {n} {what}: grade-all --jobs 2 {together:.1f} s ({rate:.1f} per minute), "
+            f"{n} separate grade calls {separate:.1f} s ({n / separate * 60:.1f} per minute), "
+            f"ratio {separate / together:.2f}x; {CLASS_SIZE} at this rate: {CLASS_SIZE / rate:.1f} min "
+            f"(extrapolated)")
+
+
 if __name__ == "__main__":
     print(grade_line())
+    print(grade_all_line())

@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from autograder import api
+from autograder import api, report
 from autograder.sandbox import GraderError, Limits
 from ssd_course import registry
 
@@ -128,7 +128,8 @@ def add_arguments_grade(parser):
     parser.add_argument("--exercise", action="append", dest="exercises", type=exercise, metavar="NAME",
                         help="grade only this exercise (repeatable; default: all six)")
     parser.add_argument("--json", type=writable_file, default=None, metavar="FILE",
-                        help="also write Gradescope's results.json (plus per-exercise scores) here")
+                        help="also write Gradescope's results.json here (per-exercise scores under "
+                             "extra_data; written even when grading fails)")
     parser.add_argument("--public-only", action="store_true",
                         help="run the public cases only (as `check` does)")
     _common(parser)
@@ -142,15 +143,24 @@ def run_grade(args) -> int:
                            hide=hide)
     except (ValueError, FileNotFoundError, GraderError) as exc:
         print(f"grade: {exc}", file=sys.stderr)
+        if args.json:   # Gradescope needs a results.json even when no grading happened
+            _write_json(args.json, report.gradescope_failure(str(exc), execution_time=0))
         return 2
     print(result.report())
     print(f"(graded in {result.wall_s:.1f} s; the grader's own work {result.parent_s:.1f} s)")
     if args.json:
-        try:
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps(result.gradescope(), indent=1))
-        except OSError as exc:    # checked before grading; the disk can still fill up
-            print(f"grade: cannot write {args.json}: {exc.strerror or exc}", file=sys.stderr)
+        if not _write_json(args.json, report.gradescope(result, execution_time=result.wall_s)):
             return 2
         print(f"wrote {args.json}")
     return 0
+
+
+def _write_json(path: Path, data: dict) -> bool:
+    """Write results.json at `path`; False (and one line on stderr) when the disk refuses."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=1))
+    except OSError as exc:    # checked before grading; the disk can still fill up
+        print(f"grade: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    return True

@@ -84,9 +84,26 @@ def grade_report(result) -> str:
     return "\n".join(out)
 
 
-def gradescope(result) -> dict:
-    """Gradescope's ``results.json`` (tests with name, score, max_score, output, visibility)
-    plus ``exercises: {module: {score, max_score, sha256 of the graded file}}``."""
+# Gradescope's visibility values (its specification's "Controlling Test Case Visibility").
+PUBLIC, HIDDEN = "visible", "after_published"
+FAILURE_STUDENT_LINE = "The autograder could not grade this submission: {reason}. Your score is 0 " \
+                       "for now; your instructor has the details and will regrade it."
+
+
+def gradescope(result, execution_time=None) -> dict:
+    """Gradescope's ``results.json`` for `result`, keeping to its specification.
+
+    Top level: ``score``, ``execution_time`` (whole seconds, only when given: a timing
+    would make two gradings of one file differ), ``output``, ``visibility``,
+    ``stdout_visibility`` (hidden: stdout is the instructor's report), ``tests``,
+    ``extra_data``. One test per case: ``name`` (``[hidden]`` at the end for hidden
+    cases), ``score``, ``max_score``, ``status`` (passed/failed), ``output`` (the
+    message and hint; a hidden case's never holds expected values), ``visibility``
+    (visible, or after_published for hidden cases), ``tags`` ([module]).
+    ``extra_data`` holds ``max_score`` and ``exercises: {module: {score, max_score,
+    sha256 of the file as graded or None, reason or None}}``, the isolation and the
+    reference.
+    """
     tests = []
     for ex in result.exercises:
         for o in ex.outcomes:
@@ -95,19 +112,41 @@ def gradescope(result) -> dict:
                 "name": o.title + (" [hidden]" if o.hidden else ""),
                 "score": o.score,
                 "max_score": o.points,
+                "status": "passed" if o.passed else "failed",
                 "output": output or "passed",
-                "visibility": "after_published" if o.hidden else "visible",
+                "visibility": HIDDEN if o.hidden else PUBLIC,
                 "tags": [ex.module],
             })
-    return {
+    data = {
         "score": result.score,
-        "max_score": result.max_score,
         "output": f"{result.score}/{result.max_score} points; isolation: {result.isolation.kind}",
-        "visibility": "visible",
+        "visibility": PUBLIC,
         "stdout_visibility": "hidden",
         "tests": tests,
-        "exercises": {ex.module: {"score": ex.score, "max_score": ex.max_score, "sha256": ex.sha256}
-                      for ex in result.exercises},
-        "extra_data": {"isolation": result.isolation.note, "reference": result.reference,
+        "extra_data": {"max_score": result.max_score,
+                       "exercises": {ex.module: {"score": ex.score, "max_score": ex.max_score,
+                                                 "sha256": ex.sha256, "reason": ex.reason}
+                                     for ex in result.exercises},
+                       "isolation": result.isolation.note, "reference": result.reference,
                        "hidden_cases": result.hidden},
     }
+    return _timed(data, execution_time)
+
+
+def gradescope_failure(reason: str, execution_time=None) -> dict:
+    """The ``results.json`` of a grading that could not run: score 0, no tests, and a
+    one-line `reason` for the student (the traceback belongs in stdout, not here)."""
+    reason = " ".join(str(reason).split())[:LINE_CHARS] or "unknown error"
+    data = {"score": 0, "output": FAILURE_STUDENT_LINE.format(reason=reason.rstrip(".")),
+            "visibility": PUBLIC, "stdout_visibility": "hidden", "tests": [],
+            "extra_data": {"error": reason}}
+    return _timed(data, execution_time)
+
+
+def _timed(data: dict, execution_time) -> dict:
+    """`data` with ``execution_time`` (whole seconds, >= 0) in the specification's place."""
+    if execution_time is None:
+        return data
+    out = {"score": data["score"], "execution_time": max(0, round(execution_time))}
+    out.update((k, v) for k, v in data.items() if k != "score")
+    return out

@@ -20,6 +20,9 @@ COMMANDS = {
     "bench": ("ssd_course.bench", "side-by-side benchmarks (loss, nms, grading, ...)"),
     "check": ("autograder.cli", "check your exercises against the public cases"),
     "grade": ("autograder.cli", "grade a submission folder (public + hidden cases)"),
+    "grade-all": ("autograder.classroom", "grade a class: one sheet, resumable, in shards "
+                  "(`grade-all merge DIR...` joins them)"),
+    "gradescope": ("autograder.gradescope", "write the Gradescope autograder zip (setup.sh, run_autograder)"),
     "release": ("ssd_course.release", "write the student copy of the course"),
     "run-lessons": ("ssd_course.lessons", "execute every lesson in a fresh kernel"),
     "nbgrader": ("ssd_course.nbgrader_course", "write a ready nbgrader course directory"),
@@ -28,7 +31,7 @@ COMMANDS = {
 
 
 # Commands for the instructor's repository: a student copy (no solutions/) does not list them.
-INSTRUCTOR_ONLY = ("grade", "release", "run-lessons", "nbgrader", "stubs")
+INSTRUCTOR_ONLY = ("grade", "grade-all", "gradescope", "release", "run-lessons", "nbgrader", "stubs")
 
 
 def _listed(name) -> bool:

@@ -221,8 +221,10 @@ def test_ssd_course_grade_writes_the_report_and_results_json(tmp_path):
     assert out.returncode == 0, out.stderr       # grading completed: 0, whatever the score
     assert "jaccard:" in out.stdout and "nms:" in out.stdout and "flatten_conv:" not in out.stdout
     assert hints.HINTS["transposed"] in out.stdout
-    data = json.loads((tmp_path / "out" / "results.json").read_text())
-    assert set(data["exercises"]) == {"jaccard", "nms"} and 0 < data["score"] < data["max_score"]
+    from results_schema import validate_file
+    data = validate_file(tmp_path / "out" / "results.json")
+    extra = data["extra_data"]
+    assert set(extra["exercises"]) == {"jaccard", "nms"} and 0 < data["score"] < extra["max_score"]
     missing = run_cli("grade", tmp_path / "nowhere")
     assert missing.returncode == 2 and "submission folder not found" in missing.stderr
 

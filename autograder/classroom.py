@@ -1,0 +1,571 @@
+"""`ssd-course grade-all`: a whole class in one command, one grade sheet, resumable, in shards.
+
+    ssd-course grade-all SUBMISSIONS --out DIR [--jobs N] [--shard I/N] [--force]
+    ssd-course grade-all merge DIR... --out DIR
+
+`SUBMISSIONS` holds one entry per student, named by the student's id: a course
+copy, a folder of loose exercise files, a folder holding either further down, or
+a ``.zip`` of any of those (``autograder.layout``). Each student is graded by
+``api.grade`` in a box of its own, as ``grade`` does, in one of N worker
+processes that load the expected values once (``reference.available()``) and
+keep the grader's imports warm. Written under DIR:
+
+    grades.csv                    one row per student (``COLUMNS``)
+    similarity.csv                pairs of students with the same code (``autograder.similarity``)
+    students/<id>/report.txt      the grader's report
+    students/<id>/results.json    Gradescope's results.json (``report.gradescope``)
+    students/<id>/files/*.py      the exercise files as graded (their sha256 is in the sheet)
+    students/<id>/row.json        the sheet's row; written last, the folder renamed into place
+
+A student's folder appears whole or not at all, so a run that was stopped resumes
+where it stopped (``--force`` regrades everyone). A submission that cannot be read
+or that breaks the grader costs its own row (the ``error`` column), never the run.
+``--shard I/N`` grades the students whose id hashes to I of N, the same slice on
+any machine; ``merge`` joins the shards' folders into one sheet.
+"""
+import csv
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+
+from ssd_course import registry
+
+MODULES = tuple(e.module for e in registry.EXERCISES)
+COLUMNS = ("student", "layout", *MODULES, "total", "max", *(f"{m}_sha256" for m in MODULES),
+           "seconds", "isolation", "error", "notes")
+ROW_FORMAT = 1                # row.json's format: a row of another format is graded again
+STUDENTS = "students"
+
+
+# --- the class: entries, ids, shards -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Entry:
+    """One student's hand-in: `student` is the entry's name (a zip's without ``.zip``)."""
+    student: str
+    path: str
+    error: str = ""               # set when the entry cannot be graded at all (a clash of ids)
+
+
+def entries(submissions: Path) -> list:
+    """The students of `submissions`, sorted by id; dot-files and macOS's ``__MACOSX`` skipped.
+
+    Two entries with one id (``alice/`` and ``alice.zip``) give one entry whose ``error``
+    says so: neither is graded, rather than one silently over the other.
+    """
+    by_id = {}
+    for path in sorted(Path(submissions).iterdir()):
+        if path.name.startswith(".") or path.name == "__MACOSX":
+            continue
+        student = path.stem if path.suffix.lower() == ".zip" and not path.is_dir() else path.name
+        by_id.setdefault(student, []).append(path)
+    out = []
+    for student, paths in sorted(by_id.items()):
+        clash = f"two entries for one student: {', '.join(p.name for p in paths)}" \
+            if len(paths) > 1 else ""
+        out.append(Entry(student, str(paths[0]), clash))
+    return out
+
+
+def parse_shard(text: str) -> tuple:
+    """``"I/N"`` -> (I, N) with 1 <= I <= N; ValueError with a one-line message otherwise."""
+    try:
+        i, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        i = n = 0
+    if not 1 <= i <= n:
+        raise ValueError(f"expected --shard I/N with 1 <= I <= N (e.g. 2/4), got {text!r}")
+    return i, n
+
+
+def in_shard(student: str, shard) -> bool:
+    """Whether `student` belongs to `shard` (I, N): by a hash of the id, so a slice is the
+    same on every machine and stays the same when a late submission joins the class."""
+    if shard is None:
+        return True
+    i, n = shard
+    return int(hashlib.sha256(student.encode()).hexdigest()[:12], 16) % n == i - 1
+
+
+def fingerprint(path: Path) -> str:
+    """What the hand-in is now, cheaply: a zip's sha256, a folder's file names, sizes and
+    mtimes. A resumed run regrades a student whose fingerprint changed."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    if path.is_file():
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+        return digest.hexdigest()[:16]
+    for folder, dirs, files in os.walk(path):
+        dirs.sort()
+        for name in sorted(files):
+            try:
+                st = os.lstat(os.path.join(folder, name))
+            except OSError:
+                continue
+            rel = os.path.relpath(os.path.join(folder, name), path)
+            digest.update(f"{rel}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    return digest.hexdigest()[:16]
+
+
+# --- one student (runs in a worker process) ------------------------------------------------------
+
+@dataclass
+class Options:
+    """What every student is graded with (sent to the workers once per task)."""
+    out: str
+    exercises: tuple = None
+    isolation: str = "auto"
+    time_s: float = 30.0
+    parallel: int = 2             # exercise children of one student at once
+    hide: tuple = ()              # the class and the results: never in a student's box
+
+
+_REFERENCE = None
+
+
+def _init_worker():
+    """Once per worker: the expected values, loaded (or computed) before the first student."""
+    global _REFERENCE
+    from autograder import cases, reference
+    _REFERENCE = reference.available()
+    _REFERENCE.expect(cases.collect(hidden=True)[0])   # loads the whole cache now
+
+
+def max_points(exercises=None) -> int:
+    """Points of the assignment: every case, hidden ones included, of `exercises` (default six)."""
+    from autograder import cases
+    return sum(c.points for c in cases.collect(list(exercises) if exercises else None, hidden=True))
+
+
+def grade_student(entry: Entry, options: Options, mark: str) -> dict:
+    """Grade one entry and write its folder; returns its row (never raises for the entry).
+
+    `mark` is the entry's fingerprint, stored in the row so a resumed run can tell whether
+    the hand-in changed.
+    """
+    from autograder import api, layout, report
+    from autograder.sandbox import GraderError, Limits
+
+    start = time.perf_counter()
+    row = {"student": entry.student, "layout": "", "error": entry.error, "retry": False}
+    found, result, text = None, None, ""
+    with tempfile.TemporaryDirectory(prefix="ssd-course-class-") as tmp:
+        try:
+            if entry.error:
+                raise layout.SubmissionError(entry.error)
+            found = layout.prepare(Path(entry.path), Path(tmp) / "copy")
+            result = api.grade(found.root, list(options.exercises) if options.exercises else None,
+                               isolation=options.isolation, limits=Limits(time_s=options.time_s),
+                               parallel=options.parallel, reference=_REFERENCE or None,
+                               hide=options.hide)
+        except layout.SubmissionError as exc:
+            row["error"] = str(exc)
+        except GraderError as exc:          # the machinery, not the code: worth a retry
+            row.update(error=f"the grader could not run: {exc}", retry=True)
+        except Exception as exc:            # noqa: BLE001  a grader bug costs this row only
+            row.update(error=f"the grader failed: {type(exc).__name__}: {exc}", retry=True)
+            text = traceback.format_exc()
+    seconds = time.perf_counter() - start
+    row.update(_scores(result, options), seconds=round(seconds, 1), fingerprint=mark,
+               exercises=list(options.exercises or ()), format=ROW_FORMAT)
+    if found:
+        row.update(layout=found.layout, notes="; ".join(found.notes))
+    if result:
+        text = _report(found, result)
+        data = report.gradescope(result, execution_time=seconds)
+    else:
+        text = f"Grading {entry.student}: not graded: {row['error']}\n{text}"
+        data = report.gradescope_failure(row["error"], execution_time=seconds)
+    graded = set(options.exercises or MODULES)
+    files = {m: b for m, b in found.files.items() if m in graded} if found else {}
+    write_student(Path(options.out), row, text, data, files)
+    return row
+
+
+def _scores(result, options) -> dict:
+    """The sheet's score, hash and isolation cells (all zero / empty without a result)."""
+    cells = {m: "" for m in MODULES} | {f"{m}_sha256": "" for m in MODULES}
+    graded = options.exercises or MODULES
+    if result is None:
+        cells.update({registry.get(m).module: 0 for m in graded},
+                     total=0, max=max_points(options.exercises), isolation="")
+        return cells
+    for ex in result.exercises:
+        cells[ex.module], cells[f"{ex.module}_sha256"] = ex.score, ex.sha256 or ""
+    cells.update(total=result.score, max=result.max_score, isolation=result.isolation.kind)
+    return cells
+
+
+def _report(found, result) -> str:
+    """The grader's report, with where the files were found and what was refused."""
+    lines = [f"layout: {found.layout}"] + [f"note: {n}" for n in found.notes]
+    return "\n".join(lines) + "\n" + result.report() + "\n"
+
+
+def write_student(out: Path, row: dict, text: str, results: dict, files: dict) -> Path:
+    """Write ``out/students/<id>/`` whole: into a scratch folder, renamed into place (atomic).
+
+    A previous folder of the student is swapped out, then removed; a run killed at any
+    point leaves either the old folder, the new one, or none (graded again on resume).
+    """
+    students = out / STUDENTS
+    students.mkdir(parents=True, exist_ok=True)
+    final = students / row["student"]
+    scratch = Path(tempfile.mkdtemp(prefix=".new-", dir=students))
+    (scratch / "report.txt").write_text(text)
+    (scratch / "results.json").write_text(json.dumps(results, indent=1))
+    if files:
+        (scratch / "files").mkdir()
+        for module, data in files.items():
+            (scratch / "files" / f"{module}.py").write_bytes(data)
+    (scratch / "row.json").write_text(json.dumps(row, indent=1))
+    old = None
+    if final.exists():
+        old = Path(tempfile.mkdtemp(prefix=".old-", dir=students))
+        os.replace(final, old / "folder")
+    os.replace(scratch, final)
+    if old:
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def read_row(folder: Path):
+    """The row of a student's folder, or None when it is missing or unreadable."""
+    try:
+        return json.loads((Path(folder) / "row.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def is_done(row, mark: str, options: Options) -> bool:
+    """Whether a stored row stands: same hand-in, same exercises, and no grader failure."""
+    return bool(row) and row.get("format") == ROW_FORMAT and row.get("fingerprint") == mark \
+        and row.get("exercises") == list(options.exercises or ()) and not row.get("retry")
+
+
+# --- the class, over worker processes ------------------------------------------------------------
+
+class Progress:
+    """One line per student on stderr (redrawn in place on a terminal): done/total, eta."""
+
+    def __init__(self, total: int, stream=None):
+        self.total, self.done, self.start = total, 0, time.perf_counter()
+        self.stream = stream or sys.stderr
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def step(self, row: dict):
+        self.done += 1
+        elapsed = time.perf_counter() - self.start
+        left = (self.total - self.done) * elapsed / self.done
+        what = f"error: {row['error'][:60]}" if row.get("error") else f"{row['total']}/{row['max']}"
+        line = f"grade-all: [{self.done}/{self.total}] {row['student']} {what} " \
+               f"({elapsed:.0f} s, about {left:.0f} s to go)"
+        end = "" if self.tty and self.done < self.total else "\n"
+        print(("\r\x1b[K" if self.tty else "") + line, end=end, file=self.stream, flush=True)
+
+
+def _pool(jobs: int):
+    import multiprocessing
+    # spawn: a fresh interpreter per worker; forking a process that has loaded torch is unsafe
+    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_worker)
+
+
+def grade_class(todo: list, options: Options, jobs: int, progress=None, work=None) -> list:
+    """Grade the (entry, fingerprint) pairs of `todo` over `jobs` workers; returns their rows.
+
+    A worker that dies (the grader's own process, not the box) costs the students it
+    held only after each of them has been graded again alone: then only the one that
+    killed it is at fault, and its row says so. `work(entry, options, fingerprint) -> row`
+    grades one student in a worker (default ``grade_student``; a module-level function).
+    """
+    return _Workers(todo, options, jobs, progress, work or grade_student).run()
+
+
+class _Workers:
+    """The pool of `grade_class`: at most `jobs` students in flight, suspects one at a time."""
+
+    def __init__(self, todo, options, jobs, progress, work):
+        self.queue, self.alone, self.rows = deque(todo), deque(), []
+        self.options, self.jobs, self.progress, self.work = options, jobs, progress, work
+        self.running = {}            # future -> (task, graded alone, start time)
+
+    def run(self) -> list:
+        self.pool = _pool(self.jobs)
+        try:
+            while self.queue or self.alone or self.running:
+                self._submit()
+                done, _ = wait(self.running, return_when=FIRST_COMPLETED)
+                broken = [t for t in map(self._collect, done) if t]
+                if broken:
+                    self._restart(broken)
+        finally:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        return self.rows
+
+    def _submit(self):
+        while self.alone and not self.running:
+            self._start(self.alone.popleft(), True)
+        while self.queue and not self.alone and len(self.running) < self.jobs:
+            self._start(self.queue.popleft(), False)
+
+    def _start(self, task, alone):
+        future = self.pool.submit(self.work, task[0], self.options, task[1])
+        self.running[future] = (task, alone, time.perf_counter())
+
+    def _collect(self, future):
+        """Take a finished future's row; returns its (task, alone, start) when its worker died."""
+        task, alone, started = self.running.pop(future)
+        try:
+            self._add(future.result())
+        except BrokenProcessPool:
+            return task, alone, started
+        except Exception as exc:            # noqa: BLE001  e.g. a full disk: no row written
+            print(f"grade-all: {task[0].student}: its results could not be written "
+                  f"({type(exc).__name__}: {exc}); run again to grade it", file=sys.stderr)
+        return None
+
+    def _add(self, row):
+        self.rows.append(row)
+        if self.progress:
+            self.progress.step(row)
+
+    def _restart(self, broken):
+        """A worker died: the pool is lost with what it held; a fresh one takes over."""
+        wait(self.running)
+        broken += [t for t in map(self._collect, list(self.running)) if t]
+        self.pool.shutdown(wait=False)
+        self.pool = _pool(self.jobs)
+        for task, alone, started in broken:
+            if alone or len(broken) == 1:
+                self._add(_crashed(task, self.options, time.perf_counter() - started))
+            else:
+                self.alone.append(task)
+
+
+def _crashed(task, options, seconds: float) -> dict:
+    """The row of a student whose grading took the grader's worker process down."""
+    from autograder import report
+
+    entry, mark = task
+    row = {"student": entry.student, "layout": "", "retry": False, "fingerprint": mark,
+           "error": "the grader's worker process died while grading this submission",
+           "seconds": round(seconds, 1), "exercises": list(options.exercises or ()), "format": ROW_FORMAT,
+           "notes": ""}
+    row.update(_scores(None, options))
+    write_student(Path(options.out), row, f"Grading {entry.student}: not graded: {row['error']}\n",
+                  report.gradescope_failure(row["error"], execution_time=seconds), {})
+    return row
+
+
+# --- the sheets ----------------------------------------------------------------------------------
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")   # what a spreadsheet would run as a formula
+
+
+def cell(value):
+    """A CSV cell as a spreadsheet shows it: text that would start a formula (a student id
+    or a file name chosen by a student, ``=HYPERLINK(...)``) gets a leading ``'``."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
+def write_sheet(path: Path, rows: list) -> Path:
+    """``grades.csv``: `rows` sorted by student, COLUMNS only; written then renamed."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for row in sorted(rows, key=lambda r: r["student"]):
+            writer.writerow({k: cell(row.get(k, "")) for k in COLUMNS})
+    os.replace(tmp, path)
+    return path
+
+
+def student_files(folders) -> dict:
+    """{student: {module: bytes}} of the graded files kept in each student's folder."""
+    out = {}
+    for folder in folders:
+        files = Path(folder) / "files"
+        out[Path(folder).name] = {p.stem: p.read_bytes() for p in sorted(files.glob("*.py"))} \
+            if files.is_dir() else {}
+    return out
+
+
+def write_similarity(path: Path, folders) -> int:
+    """``similarity.csv`` of the students in `folders`; returns the number of pairs."""
+    from autograder import similarity
+    pairs = similarity.pairs(student_files(folders), similarity.course_bases())
+    similarity.write(path, pairs)
+    return len(pairs)
+
+
+# --- command line --------------------------------------------------------------------------------
+
+def add_arguments(parser):
+    parser.add_argument("submissions", nargs="+", metavar="SUBMISSIONS",
+                        help="the folder holding one entry per student (course copy, folder of "
+                             "loose files, or .zip); or `merge DIR...` to join shards")
+    parser.add_argument("--out", required=True, metavar="DIR", help="where the sheet and reports go")
+    parser.add_argument("--jobs", default="2", metavar="N",
+                        help="students graded at once (default 2; each in a box of its own)")
+    parser.add_argument("--shard", default=None, metavar="I/N",
+                        help="grade only slice I of N (1 <= I <= N), the same on every machine")
+    parser.add_argument("--force", action="store_true", help="regrade students already graded")
+    parser.add_argument("--exercise", action="append", dest="exercises", metavar="NAME",
+                        help="grade only this exercise (repeatable; default: all six)")
+    parser.add_argument("--isolation", choices=("auto", "bubblewrap", "process"), default="auto",
+                        help="how student code is isolated (default: bubblewrap where it works)")
+    parser.add_argument("--time-limit", default="30", metavar="S",
+                        help="wall-time limit of one exercise, seconds (default 30)")
+
+
+class UsageError(ValueError):
+    """A bad option or folder: one line on stderr and exit 2, before anything is graded."""
+
+
+def _options(args) -> tuple:
+    """(jobs, shard, Options) from `args`; UsageError on a bad value."""
+    try:
+        jobs = int(args.jobs)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise UsageError(f"expected --jobs N with N >= 1, got {args.jobs!r}")
+    try:
+        time_s = float(args.time_limit)
+    except ValueError:
+        time_s = 0.0
+    if not 0 < time_s < float("inf"):
+        raise UsageError(f"expected a positive number of seconds, got {args.time_limit!r}")
+    try:
+        shard = parse_shard(args.shard) if args.shard else None
+        exercises = tuple(dict.fromkeys(registry.get(e).module for e in args.exercises)) \
+            if args.exercises else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return jobs, shard, Options(str(Path(args.out).resolve()), exercises, args.isolation, time_s)
+
+
+def run(args) -> int:
+    try:
+        if args.submissions[0] == "merge":
+            return run_merge(args.submissions[1:], Path(args.out))
+        if len(args.submissions) != 1:
+            raise UsageError("expected one SUBMISSIONS folder (or `merge DIR...`)")
+        return run_class(Path(args.submissions[0]), args)
+    except UsageError as exc:
+        print(f"grade-all: {exc}", file=sys.stderr)
+        return 2
+
+
+def _out_folder(out: Path, submissions=None) -> Path:
+    """The output folder, made; UsageError when it cannot be, or lies inside the class."""
+    if submissions is not None:
+        inside = out.resolve()
+        if inside == submissions.resolve() or submissions.resolve() in inside.parents:
+            raise UsageError(f"--out {out} lies inside the submissions folder: put it beside it")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=out).close()
+    except OSError as exc:
+        raise UsageError(f"cannot write to {out} ({exc.strerror or exc})") from None
+    return out
+
+
+def run_class(submissions: Path, args) -> int:
+    """Grade the class in `submissions`; exit 0 when every row was written (whatever the
+    scores or errors), 2 for a bad option or folder, 130 when interrupted (resumable)."""
+    if not submissions.is_dir():
+        raise UsageError(f"submissions folder not found: {submissions}")
+    jobs, shard, options = _options(args)
+    out = _out_folder(Path(args.out), submissions)
+    from autograder.sandbox import GraderError, choose_isolation
+    try:
+        choose_isolation(options.isolation)      # no seccomp, no bubblewrap asked for: stop now
+    except GraderError as exc:
+        raise UsageError(str(exc)) from None
+    options.hide = (str(submissions.resolve()), options.out)
+    chosen = [e for e in entries(submissions) if in_shard(e.student, shard)]
+    todo, kept = [], []
+    for entry in chosen:
+        mark = fingerprint(Path(entry.path))
+        row = read_row(out / STUDENTS / entry.student)
+        if not args.force and is_done(row, mark, options):
+            kept.append(row)
+        else:
+            todo.append((entry, mark))
+    where = f" (shard {shard[0]}/{shard[1]})" if shard else ""
+    print(f"grade-all: {len(chosen)} students{where}: {len(todo)} to grade, {len(kept)} already "
+          f"graded; {jobs} at once", file=sys.stderr, flush=True)
+    start = time.perf_counter()
+    try:
+        rows = grade_class(todo, options, jobs, Progress(len(todo))) if todo else []
+    except KeyboardInterrupt:
+        print("\ngrade-all: interrupted; the students graded so far are kept: run the same "
+              "command again to go on", file=sys.stderr)
+        return 130
+    seconds = time.perf_counter() - start
+    rate = f", {len(rows) / seconds * 60:.1f} per minute" if rows else ""
+    return _finish(out, kept + rows, f"graded {len(rows)} in {seconds:.1f} s{rate}")
+
+
+def _finish(out: Path, rows: list, done: str) -> int:
+    """Write the sheet and the similarity sheet of `rows`; print `done` and where they are."""
+    sheet = write_sheet(out / "grades.csv", rows)
+    n_pairs = write_similarity(out / "similarity.csv", [out / STUDENTS / r["student"] for r in rows])
+    errors = sum(bool(r.get("error")) for r in rows)
+    print(f"grade-all: {done}; {len(rows)} rows in {sheet} ({errors} with an error); "
+          f"{n_pairs} similar pairs in {out / 'similarity.csv'}")
+    return 0
+
+
+def run_merge(folders: list, out: Path) -> int:
+    """Join shard folders into one sheet at `out` (their students' folders copied there)."""
+    if not folders:
+        raise UsageError("merge: name the shard folders to join (DIR...)")
+    seen = {}
+    for folder in map(Path, folders):
+        if not (folder / STUDENTS).is_dir():
+            raise UsageError(f"merge: {folder} holds no {STUDENTS}/ folder (not a grade-all output)")
+        for student in sorted(p for p in (folder / STUDENTS).iterdir() if not p.name.startswith(".")):
+            if read_row(student) is None:
+                continue
+            if student.name in seen and seen[student.name].resolve() != student.resolve():
+                raise UsageError(f"merge: {student.name} was graded in two shards: "
+                                 f"{seen[student.name].parent.parent} and {folder}")
+            seen[student.name] = student
+    out = _out_folder(out)
+    rows = []
+    for name, folder in sorted(seen.items()):
+        target = out / STUDENTS / name
+        if folder.resolve() != target.resolve():
+            row = read_row(folder)
+            files = student_files([folder])[name]
+            write_student(out, row, (folder / "report.txt").read_text(),
+                          json.loads((folder / "results.json").read_text()), files)
+        rows.append(read_row(target))
+    return _finish(out, rows, f"merged {len(rows)} students from {len(folders)} folders")
+
+
+def main(argv=None) -> int:
+    """``python -m autograder.classroom ...``: the same command as ``ssd-course grade-all``."""
+    from ssd_course.cli import Parser
+    parser = Parser(prog="ssd-course grade-all", description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -111,6 +111,18 @@ class _Driver:
         return os.pread(self.memory_fd, self.memory_bytes, 0)
 
 
+TMP_PREFIX = "ssd-course-grade-"
+
+
+def _sweep_stale():
+    """Remove the box folders of graders that were killed before they could clean up
+    (named ``TMP_PREFIX<pid>-...``; a folder whose grader is still alive is left alone)."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{TMP_PREFIX}*"):
+        pid = folder.name[len(TMP_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def _expect(condition, what):
     if not condition:
         raise messages.ProtocolError(what)
@@ -188,7 +200,8 @@ class Sandbox:
 
     # -- start --------------------------------------------------------------------------------
     def start(self):
-        self.tmp = Path(tempfile.mkdtemp(prefix="ssd-course-grade-"))
+        _sweep_stale()
+        self.tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-"))
         try:
             self._start()
         except BaseException:

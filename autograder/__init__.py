@@ -6,18 +6,33 @@
 
 Modules, in the order a grading runs through them:
 
-    cases/       the cases: inputs, points, what to compare (hidden/ holds the hidden ones)
+    cases/       per exercise: the public cases, the mistakes they diagnose (hints), properties
+    hidden/      per exercise: the hidden cases and the mistakes' code (instructor's repository only)
     box.py       the box the student's code runs in and what each isolation mode guarantees
-    sandbox.py   drives the box from the trusted side: one call at a time, timed here
+    sandbox.py   drives the box from the trusted side; calls.py: one call at a time, timed here
     runner.py    inside the box: the zygote, which drops privileges and forks one child per exercise
     child.py     inside the box: the exercise child, confined by seccomp.py, calls the function
     values.py    case inputs and returned values as plain data (both sides)
     wire.py      bounded frames and text escaping (both sides); messages.py the trusted schema
     reference.py expected values, computed in the grader's own process
-    verdict.py   every comparison and the diagnosis of known mistakes (hints.py)
+    verdict.py   every comparison and the diagnosis (generic hints in hints.py)
     report.py    the check table, the grader's report, Gradescope's results.json
-    api.py       check() and grade(); cli.py the two commands; bench.py grade_line()
+    api.py       check() and grade(); cli.py the two commands; bench.py its benchmark lines
 
-nbgrader_cell.py and nbgrader_preprocessors.py connect the same grading to an
-nbgrader course (``ssd-course nbgrader``).
+Grading a class: grade_all.py (the command), classroom.py (its engine),
+layout.py (what a hand-in holds), sheet.py (grades.csv), similarity.py,
+gradescope.py (the Gradescope zip). nbgrader_cell.py and
+nbgrader_preprocessors.py connect the same grading to an nbgrader course
+(``ssd-course nbgrader``).
 """
+
+
+def check(*exercises, **kwargs):
+    """Run the public cases for `exercises` (all when none given): ``check("jaccard")`` in a notebook.
+
+    Prints a PASS/FAIL table with hints and returns True when every case passed.
+    See `autograder.api.check` for the options and ``ssd-course check --help``.
+    """
+    from autograder.api import check as _check  # imported when called: `import autograder` stays cheap
+
+    return _check(*exercises, **kwargs)

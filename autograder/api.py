@@ -20,12 +20,13 @@ from pathlib import Path
 from autograder import cases as case_registry
 from autograder import report as report_mod
 from autograder import box as box_mod
+from autograder import calls as calls_mod
 from autograder import sandbox as sandbox_mod
 from autograder import hints, messages, wire
+from autograder.layout import MAX_SOURCE_BYTES, solutions_submission
 from autograder.verdict import Outcome, evaluate
 from ssd_course import registry
 
-MAX_SOURCE_BYTES = 1 << 20
 
 
 @dataclass
@@ -194,7 +195,7 @@ def grade(submission=None, exercises=None, hidden=True, isolation="auto", limits
     by_module = OrderedDict()
     for case in case_registry.collect(exercises, hidden=hidden):
         by_module.setdefault(case.exercise, []).append(case)
-    iso = sandbox_mod.choose_isolation(isolation)
+    iso = box_mod.choose_isolation(isolation)
     limits = limits or sandbox_mod.Limits()
     found = {m: locate(submission, m) for m in by_module}          # {module: (source, reason)}
     jobs = {m: _exercise(m, source, by_module[m]) for m, (source, reason) in found.items() if not reason}
@@ -263,11 +264,11 @@ def _frozen_hidden_counts(by_module):
     return {}
 
 
-def _exercise(module, source, cases) -> sandbox_mod.Exercise:
+def _exercise(module, source, cases) -> calls_mod.Exercise:
     """What the sandbox runs for `module`: every call of its cases, public cases first."""
     ordered = sorted(cases, key=lambda c: c.hidden)   # stable: the cases' own order otherwise
     calls = [(c.id, i, c.hidden, call) for c in ordered for i, call in enumerate(c.job()["calls"])]
-    return sandbox_mod.Exercise(source, registry.get(module).function, calls)
+    return calls_mod.Exercise(source, registry.get(module).function, calls)
 
 
 def _held(iso, box, limits):
@@ -340,8 +341,9 @@ def _reason(run, during, limits, ex):
                 return f"syntax error{where}: {error['message']}"
             if error["type"] == "missing":
                 return f"{name} {error['message']}"
+            denied = case_registry.error_hint(ex.module, error) == "sandbox_denied"
             hint = " (each exercise file must stand alone)" if "ssd_course" in error["message"] else \
-                f" ({hints.HINTS['sandbox_denied']})" if hints.for_error(error) == "sandbox_denied" else ""
+                f" ({hints.HINTS['sandbox_denied']})" if denied else ""
             return f"importing {name} raised {error['type']}: {error['message']}{where}{hint}"
         if message.get("type") == "fatal":
             kind = message["kind"]
@@ -382,7 +384,6 @@ def check(*exercises, submission=None, isolation="auto", file=None, quiet=False,
         # An instructor's run of the lessons (SSD_COURSE_IMPL=solutions, e.g. run-lessons):
         # the pipeline runs the solutions, so the check cells check them too.
         import tempfile
-        from autograder.bench import solutions_submission
         with tempfile.TemporaryDirectory(prefix="ssd-course-check-") as tmp:
             if not quiet:
                 print("checking the reference solutions (SSD_COURSE_IMPL=solutions)", file=file or sys.stdout)

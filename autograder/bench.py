@@ -4,7 +4,6 @@
     grade_all_line()   a class of N complete submissions: `grade-all --jobs 2` against N
                        separate `grade` calls, both from the command line, in the same run
 """
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -12,16 +11,8 @@ import time
 from pathlib import Path
 
 from autograder import api, cases, reference
-from ssd_course import impl, registry
-
-
-def solutions_submission(root: Path) -> Path:
-    """A course copy at `root` whose six exercise files are the reference solutions."""
-    exercises = root / "ssd_course" / "exercises"
-    exercises.mkdir(parents=True, exist_ok=True)
-    for ex in registry.EXERCISES:
-        shutil.copyfile(impl.solutions_dir() / f"{ex.module}.py", exercises / f"{ex.module}.py")
-    return root
+from autograder.layout import solutions_submission
+from ssd_course import impl
 
 
 def grade_line() -> str:
@@ -61,7 +52,7 @@ def _timed(cmd) -> float:
 def grade_all_line(n: int = GRADE_ALL_N, exercises=None) -> str:
     """Grade a synthetic class of `n` complete submissions (copies of solutions/) twice:
 
-    grade-all   ``python -m autograder.classroom CLASS --out DIR --jobs 2`` (workers that load
+    grade-all   ``python -m autograder.grade_all CLASS --out DIR --jobs 2`` (workers that load
                 the expected values and imports once, a box per student)
     separate    ``python -m ssd_course grade SUBMISSION`` once per student (what a shell
                 loop over the class does: every call starts Python and loads everything)
@@ -75,7 +66,7 @@ def grade_all_line(n: int = GRADE_ALL_N, exercises=None) -> str:
         klass = Path(tmp) / "class"
         for i in range(n):
             solutions_submission(klass / f"student{i:02d}")
-        together = _timed([sys.executable, "-m", "autograder.classroom", str(klass),
+        together = _timed([sys.executable, "-m", "autograder.grade_all", str(klass),
                            "--out", str(Path(tmp) / "out"), "--jobs", "2", *only])
         separate = sum(_timed([sys.executable, "-m", "ssd_course", "grade", str(klass / f"student{i:02d}"),
                                *only]) for i in range(n))

@@ -277,7 +277,7 @@ def main(argv=None) -> int:
         return run_autograder(root)
     if argv[:1] == ["warm"]:
         return warm()
-    from ssd_course.cli import Parser
+    from ssd_course.tools.cli import Parser
     parser = Parser(prog="ssd-course gradescope", description=__doc__.splitlines()[0])
     add_arguments(parser)
     return run(parser.parse_args(argv))

@@ -8,7 +8,7 @@
 ``prepare(entry, dest)`` finds the files and writes a fresh course copy at `dest`
 holding their bytes only, so that `api.grade` always reads one layout and nothing
 else from the hand-in reaches the grader. Nothing is ever extracted from a zip but
-those (at most six) files, each read up to ``api.MAX_SOURCE_BYTES``: a zip bomb,
+those (at most six) files, each read up to ``MAX_SOURCE_BYTES``: a zip bomb,
 an absolute path or a ``..`` in a member name, or a symbolic link cannot write
 anywhere. Every refusal is one line (``SubmissionError``, or a note for a file).
 """
@@ -18,8 +18,11 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from autograder.api import MAX_SOURCE_BYTES
-from ssd_course import registry
+import shutil
+
+from ssd_course import impl, registry
+
+MAX_SOURCE_BYTES = 1 << 20   # an exercise file larger than this is refused unread (a zip bomb, a huge file)
 
 MODULES = tuple(e.module for e in registry.EXERCISES)
 MAX_DEPTH = 6                 # folders below the entry searched for the files
@@ -201,3 +204,12 @@ def prepare(entry: Path, dest: Path) -> Found:
         (exercises / f"{module}.py").write_bytes(data)
         found.files[module] = data
     return found
+
+
+def solutions_submission(root: Path) -> Path:
+    """A course copy at `root` whose six exercise files are the reference solutions (instructor only)."""
+    exercises = root / "ssd_course" / "exercises"
+    exercises.mkdir(parents=True, exist_ok=True)
+    for ex in registry.EXERCISES:
+        shutil.copyfile(impl.solutions_dir() / f"{ex.module}.py", exercises / f"{ex.module}.py")
+    return root

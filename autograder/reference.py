@@ -1,9 +1,9 @@
 """Expected outputs of the cases, computed in the grader's own process.
 
     Live     the instructor's repository: runs ``solutions/`` (loaded by path, never
-             the submission's copy) and, where a case names them, torchvision and the
-             grader-only variants (``autograder/hidden/variants.py``): all valid
-             answers, accepted gradients, and what each known mistake returns
+             the submission's copy) and, where a case names them, the grader-only
+             variants of its exercise (``autograder/hidden/<module>.py``): torchvision,
+             all valid answers, accepted gradients, and what each known mistake returns
     Frozen   a student copy: the same numbers for the public cases, written by
              ``ssd-course release`` into ``autograder/cases/public_expected.{json,npz}``
 
@@ -15,8 +15,9 @@ values (to check the call left them unchanged).
 
 In the instructor's repository ``available()`` wraps Live in a disk cache
 (``Cached``): the first grading freezes every case's expectations into
-``~/.cache/ssd-course/`` under a key made of the cases', variants' and
-solutions' sources and the library versions; later gradings load them with
+``~/.cache/ssd-course/`` under a key made of the sources of the cases and
+variants (``autograder/cases/``, ``autograder/hidden/``: where the mistakes' code
+lives) and solutions, and the library versions; later gradings load them with
 numpy alone, so the grader's own work stays small.
 """
 import hashlib
@@ -67,6 +68,13 @@ class Live:
         from autograder.hidden import variants
         return variants.get(ex.module, name)
 
+    @staticmethod
+    def mistake(exercise: str, name: str):
+        """The code of mistake `name` of `exercise`, or None for one recognised otherwise
+        (by its output's form, a gradient or an error message)."""
+        from autograder.hidden import variants
+        return variants.of(exercise).mistakes.get(name)
+
     def _solution(self, module: str):
         if module not in self._modules:
             path = self.solutions_dir / f"{module}.py"
@@ -99,10 +107,11 @@ class Live:
                 expect["grads"] = [{"kind": "one_of", "options": [describe_value(o[i]) for o in options]}
                                    for i in range(len(call.grad["wrt"]))]
             for name in case.mistakes:
+                code = self.mistake(case.exercise, name)
+                if code is None:
+                    continue  # recognised from the output's form, a gradient or an error instead
                 try:
-                    wrong = self._call(self.function(case.exercise, name), call, case)[0]
-                except KeyError:
-                    continue  # recognised from the output's shape or type instead
+                    wrong = self._call(code, call, case)[0]
                 except Exception:
                     continue  # the mistake cannot even run on these inputs
                 expect["mistakes"][name] = describe_value(wrong)
@@ -261,14 +270,20 @@ class Cached:
         self._frozen = None
 
     @staticmethod
-    def key(solutions_dir: Path) -> str:
+    def sources(solutions_dir: Path) -> list:
+        """Every file the expectations depend on: the cases, the variants (the mistakes' and
+        alternatives' code, in autograder/hidden/), how values are made, and solutions/."""
         here = Path(__file__).resolve().parent
-        files = sorted([*(here / "cases").glob("*.py"), *(here / "hidden").glob("*.py"),
-                        here / "reference.py", here / "values.py", here / "messages.py",
-                        *Path(solutions_dir).glob("*.py")])
+        return sorted([*(here / "cases").glob("*.py"), *(here / "hidden").glob("*.py"),
+                       here / "reference.py", here / "values.py", here / "messages.py",
+                       *Path(solutions_dir).glob("*.py")])
+
+    @staticmethod
+    def key(solutions_dir: Path) -> str:
         digest = hashlib.sha256()
-        for f in files:
-            digest.update(f.name.encode() + b"\0" + f.read_bytes() + b"\0")
+        for f in Cached.sources(solutions_dir):
+            # named with its folder: the same bytes moved from cases/ to hidden/ are a change
+            digest.update(f"{f.parent.name}/{f.name}".encode() + b"\0" + f.read_bytes() + b"\0")
         for package in ("torch", "torchvision", "numpy"):
             digest.update(importlib.metadata.version(package).encode())
         return digest.hexdigest()[:16]

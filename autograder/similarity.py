@@ -25,6 +25,7 @@ import os
 import tokenize
 from pathlib import Path
 
+from autograder.sheet import cell
 from ssd_course import registry
 
 K = 8                 # tokens per k-gram: about one short statement
@@ -114,7 +115,7 @@ def course_bases() -> dict:
     solutions, root = impl.solutions_dir(), impl.repo_root()
     stubs = {}
     if solutions is not None:
-        from ssd_course.stubs import expected_stubs
+        from ssd_course.tools.stubs import expected_stubs
         stubs = {Path(rel).stem: text.encode() for rel, text in expected_stubs().items()}
     out = {}
     for ex in registry.EXERCISES:
@@ -171,8 +172,6 @@ def _pairs_of(module: str, sources: dict, stub, solution) -> list:
 
 def write(path: Path, found: list) -> Path:
     """``similarity.csv`` (COLUMNS), written then renamed."""
-    from autograder.classroom import cell
-
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "w", newline="") as f:

@@ -7,6 +7,11 @@ property the case names; then the gradients a case asks for; last, that the
 inputs are unchanged. The first failing check is the verdict, and
 ``diagnose`` looks for a known mistake that explains it.
 
+Nothing here knows an exercise: its mistakes (hints, detectors), properties and
+error patterns come from its module, ``autograder/cases/<module>.py``, whose
+detectors and properties build on the helpers below (``mismatch``, ``tolerance``,
+``agrees``, ``tensor_pairs``, ``same_shape_arrays``).
+
 Nothing here trusts the child: outputs are numpy arrays parsed from ``.npy``
 bytes, and comparisons use the parent's own numpy.
 """
@@ -14,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autograder import hints
+from autograder import cases
 from autograder.cases import DEFAULT_TOL
 from ssd_course import registry
 
@@ -24,7 +29,7 @@ class Failure:
     check: str           # error, type, dtype, shape, device, time, values, property, gradient, modified input
     detail: str          # for public cases: what was expected and what came back
     hidden_detail: str   # for hidden cases: what kind of thing went wrong, never expected values
-    hint: str = None     # a name in hints.HINTS
+    hint: str = None     # a generic hint's name (hints.HINTS) or a mistake of the case's exercise
 
 
 @dataclass
@@ -81,7 +86,7 @@ def _kind(desc) -> str:
             "ndarray": "a numpy array", "number": f"a Python {desc.get('type')}"}.get(kind, "another object")
 
 
-def _shape(desc):
+def shape_of(desc) -> tuple:
     return tuple(desc["shape"])
 
 
@@ -111,7 +116,7 @@ def structure(exp: dict, got: dict, where="result"):
     if got["dtype"] != exp["dtype"]:
         text = f"{where}: expected dtype {exp['dtype']}, got {got['dtype']}"
         return Failure("dtype", text, text)
-    if _shape(got) != _shape(exp):
+    if shape_of(got) != shape_of(exp):
         return Failure("shape", f"{where}: expected shape {list(exp['shape'])}, got {list(got['shape'])}",
                        f"{where}: wrong shape")
     if got["device"] != exp["device"]:
@@ -201,80 +206,17 @@ def _leaves(desc):
     return [desc]
 
 
-def _tensors(exp, got):
+def tensor_pairs(exp, got):
     """Pairs of (expected tensor, returned tensor) at the same place, when the structure allows."""
     e, g = _leaves(exp), _leaves(got)
     return [(a, b) for a, b in zip(e, g) if a.get("kind") == "tensor" and b.get("kind") == "tensor"]
 
 
-def _transposed(exp, got, tol):
-    e = exp["options"][0] if exp["kind"] == "one_of" else exp
-    return (got.get("kind") == "tensor" and e.get("kind") == "tensor" and len(e["shape"]) == 2
-            and _shape(got) == _shape(e)[::-1] and got.get("array") is not None
-            and not mismatch(e["array"].T, got["array"], tolerance(e["dtype"], tol)).any())
-
-
-def _same_shape_arrays(exp, got):
+def same_shape_arrays(exp, got):
     """(expected array, returned array) of each tensor pair whose shapes agree."""
-    return [(a["array"], b["array"]) for a, b in _tensors(exp, got)
+    return [(a["array"], b["array"]) for a, b in tensor_pairs(exp, got)
             if a.get("array") is not None and b.get("array") is not None
             and a["array"].shape == b["array"].shape]
-
-
-def _nan_for_empty(exp, got, tol):
-    return any((np.isnan(g.astype(float)) & (e == 0)).any() for e, g in _same_shape_arrays(exp, got))
-
-
-def _keep_count(exp, got, tol):
-    return (got.get("kind") in ("tuple", "list") and len(got["items"]) == 2
-            and agrees(exp, got["items"][0], tol))
-
-
-def _ascending(exp, got, tol):
-    options = exp["options"] if exp["kind"] == "one_of" else [exp]
-    return got.get("array") is not None and got.get("kind") == "tensor" and any(
-        o["array"].shape == got["array"].shape and o["array"].size > 1
-        and (o["array"][::-1] == got["array"]).all() for o in options)
-
-
-def _bool_mask(exp, got, tol):
-    return got.get("kind") == "tensor" and got["dtype"] == "bool"
-
-
-def _max_over_anchors(exp, got, tol):
-    pairs = _tensors(exp, got)
-    return bool(pairs) and len(pairs[0][0]["shape"]) == 1 and _shape(pairs[0][1]) != _shape(pairs[0][0])
-
-
-def _grid_sizes_flat(exp, got, tol):
-    pairs = _tensors(exp, got)
-    return len(pairs) == 2 and _shape(pairs[1][1]) == _shape(pairs[1][0])[:1]
-
-
-def _not_scalar(exp, got, tol):
-    pairs = _tensors(exp, got)
-    return bool(pairs) and pairs[0][0]["shape"] == [] and pairs[0][1]["shape"] != [] \
-        and int(np.prod(pairs[0][1]["shape"])) == 1
-
-
-def _not_finite(exp, got, tol):
-    """inf or NaN where the expected value is a finite number (e.g. a log that reached 0)."""
-    return any(g.dtype.kind == "f" and (~np.isfinite(g) & np.isfinite(e.astype(float))).any()
-               for e, g in _same_shape_arrays(exp, got))
-
-
-# exercise-specific detectors, used where a case lists their name in `mistakes`
-DETECTORS = {
-    "transposed": _transposed,
-    "nan_for_empty": _nan_for_empty,
-    "keep_count": _keep_count,
-    "ascending": _ascending,
-    "bool_mask": _bool_mask,
-    "max_over_anchors": _max_over_anchors,
-    "grid_sizes_flat": _grid_sizes_flat,
-    "not_scalar": _not_scalar,
-    "log_underflow": _not_finite,
-}
 
 
 def _generic(exp, got):
@@ -286,7 +228,7 @@ def _generic(exp, got):
         return "numpy_returned"
     if kind == "list" and exp.get("kind") == "tensor":
         return "list_returned"
-    for e, g in _tensors(exp, got):
+    for e, g in tensor_pairs(exp, got):
         if e["dtype"] == "float32" and g["dtype"] == "float64":
             return "float64_result"
         if e["dtype"].startswith(("float", "bfloat")) and g["dtype"] != e["dtype"]:
@@ -294,56 +236,30 @@ def _generic(exp, got):
         if e["dtype"] == "int64" and g["dtype"] in ("int32", "int16", "int8", "uint8"):
             return "int32_indices"
     if any(g.dtype.kind == "f" and (np.isnan(g) & ~np.isnan(e.astype(float))).any()
-           for e, g in _same_shape_arrays(exp, got)):
+           for e, g in same_shape_arrays(exp, got)):
         return "nan_result"
     return None
 
 
 def diagnose(case, expect: dict, got: dict):
-    """The name of the known mistake that explains `got`, or None."""
+    """The name of the known mistake that explains `got`, or None: first one whose code gives
+    the same output, then one whose detector recognises its form (in the case's order), then
+    a generic slip."""
     tol = case.tol
     for name, wrong in expect.get("mistakes", {}).items():
         if agrees(wrong, got, tol):
             return name
+    return _detected(case, "output", expect["output"], got) or _generic(expect["output"], got)
+
+
+def _detected(case, on, exp, got):
+    """The first of the case's mistakes whose detector (looking at `on`) recognises `got`."""
+    known = cases.mistakes(case.exercise)
     for name in case.mistakes:
-        detector = DETECTORS.get(name)
-        if detector is not None and detector(expect["output"], got, tol):
+        mistake = known[name]
+        if mistake.detect is not None and mistake.on == on and mistake.detect(exp, got, case.tol):
             return name
-    return _generic(expect["output"], got)
-
-
-# --- properties: relations between the outputs of a case's calls --------------------------------
-
-def _symmetric(case, expects, results):
-    a, b = results[0]["output"], results[1]["output"]
-    t = tolerance(a["dtype"], case.tol)
-    if a.get("array") is None or b.get("array") is None or a["array"].T.shape != b["array"].shape \
-            or mismatch(a["array"].T, b["array"], t).any():
-        return "jaccard(box_b, box_a) is not jaccard(box_a, box_b).T"
     return None
-
-
-def _rows_permuted(case, expects, results):
-    perm = np.asarray(case.meta["perm"])
-    a, b = results[0]["output"], results[1]["output"]
-    t = tolerance(a["dtype"], case.tol)
-    if a.get("array") is None or b.get("array") is None or a["array"][perm].shape != b["array"].shape \
-            or mismatch(a["array"][perm], b["array"], t).any():
-        return "reordering the input boxes did not reorder the output rows the same way"
-    return None
-
-
-def _order_invariant(case, expects, results):
-    perm = np.asarray(case.meta["perm"])
-    a, b = results[0]["output"].get("array"), results[1]["output"].get("array")
-    if a is None or b is None or b.size and (b.min() < 0 or b.max() >= perm.size) \
-            or not np.array_equal(perm[b] if b.size else b, a):
-        return "shuffling the input boxes changed which boxes are kept"
-    return None
-
-
-PROPERTIES = {"symmetric": _symmetric, "rows_permuted": _rows_permuted,
-              "order_invariant": _order_invariant}
 
 
 # --- one case ------------------------------------------------------------------------------------
@@ -355,7 +271,7 @@ def evaluate(case, expects: list, results: list, seconds: list) -> Outcome:
     if failure is not None:
         outcome.check = failure.check
         outcome.detail = failure.hidden_detail if case.hidden else failure.detail
-        outcome.hint = hints.HINTS.get(failure.hint, "") if failure.hint else ""
+        outcome.hint = cases.hint(case.exercise, failure.hint) if failure.hint else ""
     return outcome
 
 
@@ -371,7 +287,7 @@ def _first_failure(case, expects, results, seconds):
             text = f"raised {error['type']}: {error['message']}"
             if error.get("where"):
                 text += f" ({error['where']})"
-            return Failure("error", text, text, hints.for_error(error))
+            return Failure("error", text, text, cases.error_hint(case.exercise, error))
         failure = structure(expect["output"], result["output"])
         if failure:
             failure.hint = failure.hint or diagnose(case, expect, result["output"])
@@ -386,7 +302,7 @@ def _first_failure(case, expects, results, seconds):
                 failure.hint = diagnose(case, expect, result["output"])
                 return failure
     else:
-        problem = PROPERTIES[case.compare](case, expects, results)
+        problem = cases.properties(case.exercise)[case.compare](case, expects, results)
         if problem:
             return Failure("property", problem, problem)
     for call, expect, result in zip(case.calls, expects, results):
@@ -413,9 +329,7 @@ def _gradient(case, expect, result):
         failure = structure(exp, got, where) or values(exp, got, case.tol, where)
         if failure:
             failure.check = "gradient"
-            if got.get("array") is not None and got["array"].ndim == 2 and \
-                    np.any(got["array"][:, 0] != 0) and "grad_background" in case.mistakes:
-                failure.hint = "grad_background"
+            failure.hint = _detected(case, "gradient", exp, got) or failure.hint
             return failure
     return None
 

@@ -1,21 +1,14 @@
 """ssd_course: build a Single Shot Detector with fastai v2 and PyTorch.
 
-The package is the pipeline a student's exercise code drives:
+The package is the detector a student's exercise code drives, one module per stage:
 
     data -> model -> loss -> train -> postprocess -> metrics
-                 (viz draws every step)
+                 (viz draws every step; boxes converts every box format and scale)
 
-Importing it is cheap (no fastai, no torch): heavy modules load when used.
+The exercise functions come from `impl` (the student's `exercises/` or the
+instructor's `solutions/`). The course's tooling (the `ssd-course` command, the
+lessons' helpers, benchmarks, the release) lives in `ssd_course.tools`, which
+imports the detector, never the reverse. Importing this package is cheap: it
+imports nothing.
 """
 __version__ = "0.1.0"
-
-
-def check(*exercises, **kwargs):
-    """Run the public autograder cases for `exercises` (all when none given).
-
-    Notebook use: ``check("jaccard")``. Prints a PASS/FAIL table with hints and
-    returns True when every case passed. See ``ssd-course check --help``.
-    """
-    from autograder.api import check as _check  # the public harness
-
-    return _check(*exercises, **kwargs)

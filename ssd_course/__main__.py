@@ -1,3 +1,3 @@
-from ssd_course.cli import main
+from ssd_course.tools.cli import main
 
 raise SystemExit(main())

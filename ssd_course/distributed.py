@@ -1,6 +1,6 @@
 """Training on several processes: DistributedDataParallel through fastai's `distrib_ctx`.
 
-Launched by `torchrun` or `accelerate launch` (see `fast.main`), W processes run the
+Launched by `torchrun` or `accelerate launch` (`main`, below), W processes run the
 same program; each knows its rank r = 0..W-1 from the launcher's environment
 (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT). Each process:
 
@@ -110,7 +110,7 @@ class ShardedDL(DistributedDL):
     does not divide by W, the order is padded with its first indices (fastai's rule).
 
     Args:
-        dl: a fastai DataLoader (`fast.CachedDetectionDL` too: it serves any order of indices).
+        dl: a fastai DataLoader (`gpu_loader.CachedDetectionDL` too: it serves any order of indices).
         rank, world_size (int): r and W (default: the launcher's, from the environment).
 
     Attributes:
@@ -239,7 +239,7 @@ def evaluate(learn, **detect_kwargs) -> dict:
 
 
 def summary(learn, log: StepLog, seconds: float, result: dict) -> dict:
-    """The run in figures, on every rank (`fast.main` prints it and writes it with ``--report``).
+    """The run in figures, on every rank (`main` prints it and writes it with ``--report``).
 
     Args:
         learn: the trained Learner; log: its `StepLog`; seconds: of training (rank's own clock).
@@ -261,3 +261,108 @@ def summary(learn, log: StepLog, seconds: float, result: dict) -> dict:
                 epochs=len(log.epochs), seconds=seconds, images=images, img_s=images / max(seconds, 1e-9),
                 map=result["map"], per_class=result["per_class"], n_valid=result["n_images"],
                 valid_per_rank=result["per_rank"], ranks=ranks)
+
+
+# --- the training entry point (also under torchrun / accelerate launch) -------------------------
+
+def fit(config, path, epochs: int = None, lr: float = None, seed: int = None, cbs=None):
+    """Build the Learner of `config` over `path` and train it; on all the ranks when launched so.
+
+    Under `torchrun` or `accelerate launch` with W > 1 processes, each process joins the
+    process group (NCCL, one GPU each; gloo on CPUs) and trains inside
+    `training`, fastai's ``learn.distrib_ctx()``: DistributedDataParallel,
+    each rank on its 1/W of every epoch (the cached loader included). One process
+    trains as without a launcher.
+
+    Args:
+        config (train.Config): what to train; path: the dataset folder, or "pascal"
+            (downloaded once a machine, before its other processes read it).
+        epochs, lr: override the config's.
+        seed (int): seeds Python, NumPy and torch before the Learner is built, the same on
+            every rank (same initial weights; the shuffled order is rank 0's anyway).
+        cbs: extra fastai callbacks (e.g. `StepLog`).
+
+    Returns:
+        (Learner, seconds of training): the plain model, the same on every rank.
+    """
+    from fastai.torch_core import set_seed
+    from ssd_course.data import dataset_path
+    from ssd_course.train import make_learner, train
+    start()
+    root = local_first(dataset_path, path)
+    if seed is not None:
+        set_seed(seed)
+    learn = make_learner(config, path=root, cbs=cbs, verbose=rank() == 0)
+    with training(learn):
+        seconds = train(learn, epochs, lr)
+    return learn, seconds
+
+
+def parse_setting(text: str):
+    """``"FIELD=VALUE"`` -> (field, value typed as `train.Config`'s field), e.g. "bs=8" -> ("bs", 8)."""
+    from dataclasses import fields
+    from ssd_course.train import Config
+    name, sep, value = text.partition("=")
+    kinds = {f.name: f.type for f in fields(Config)}
+    if not sep or name not in kinds:
+        raise ValueError(f"--set takes FIELD=VALUE with FIELD one of {sorted(kinds)}, got {text!r}")
+    kind = kinds[name]                          # int, float, bool or str: Config's annotations
+    if kind is bool:
+        if value.lower() not in ("true", "false", "1", "0"):
+            raise ValueError(f"--set {name}= takes true or false, got {value!r}")
+        return name, value.lower() in ("true", "1")
+    return name, kind(value)
+
+
+def summary_lines(summary: dict) -> str:
+    """What `main` prints (rank 0): img/s of all the processes together, what each rank did, mAP."""
+    ranks = summary["ranks"]
+    return "\n".join([
+        f"trained {summary['epochs']} epoch(s) on {summary['world_size']} process(es) in "
+        f"{summary['seconds']:.1f} s: {summary['img_s']:.0f} img/s (validation included)",
+        f"per rank: {[r['steps'] for r in ranks]} steps, {[r['images'] for r in ranks]} training images; "
+        f"validation images predicted {summary['valid_per_rank']}",
+        f"mAP@0.5: {summary['map']:.3f} (over the {summary['n_valid']} validation images)"])
+
+
+def main(argv=None) -> int:
+    import argparse
+    import json
+    from pathlib import Path
+    from ssd_course import impl
+    from ssd_course.train import CONFIGS, get_config
+    parser = argparse.ArgumentParser(prog="python -m ssd_course.distributed",
+                                     description="Train a config (on one GPU, or several under torchrun / "
+                                                 "accelerate launch) and print its img/s and mAP@0.5.")
+    parser.add_argument("--config", default="gpu", choices=sorted(CONFIGS))
+    parser.add_argument("--data", type=Path, required=True, help="dataset folder (ssd-course data make DIR)")
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--lr", type=float, default=None)
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                        help="change a field of the config, e.g. --set bs=64 (repeatable)")
+    parser.add_argument("--seed", type=int, default=0, help="the same on every rank (default 0)")
+    parser.add_argument("--impl", choices=impl.CHOICES, default=None)
+    parser.add_argument("--save", type=Path, help="write the trained weights (a state_dict) here (rank 0)")
+    parser.add_argument("--report", type=Path, help="write what each rank did, and the mAP, as JSON (rank 0)")
+    args = parser.parse_args(argv)
+    impl.use(args.impl or impl.command_default())
+    settings = {"epochs": args.epochs, "lr": args.lr, **dict(map(parse_setting, args.set))}
+    config = get_config(args.config, **settings)
+    log = StepLog()
+    try:
+        learn, seconds = fit(config, args.data, seed=args.seed, cbs=[log])
+        result = summary(learn, log, seconds, evaluate(learn))
+    finally:
+        stop()
+    on_rank0(print, summary_lines(result))
+    if args.save:
+        on_rank0(torch.save, learn.model.state_dict(), args.save)
+    if args.report:
+        on_rank0(Path(args.report).write_text, json.dumps(result, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    import warnings
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    raise SystemExit(main())

@@ -88,6 +88,13 @@ def function(name: str):
     return getattr(module(name), registry.get(name).function)
 
 
+def command_default() -> str:
+    """What a command runs without ``--impl``: the solutions where they are here (the instructor's
+    repository: the demo, the benchmarks and training must work before any exercise is written),
+    the student's code in a student copy."""
+    return "solutions" if solutions_dir() is not None else "student"
+
+
 def solutions_extra(name: str):
     """A helper module of the solutions that is not an exercise (e.g. "batched"), or None.
 
@@ -135,26 +142,16 @@ def _changed_since_import(mod) -> bool:
     return changed
 
 
-# The pipeline calls these; each forwards to the current implementation.
-def flatten_conv(x, k):
-    return function("flatten_conv")(x, k)
+# The pipeline calls `impl.jaccard(...)`, `impl.nms(...)`, ...: one forwarder per exercise, made
+# from the registry, so an exercise's signature is written once, in its solution.
+def _forwarder(ex: registry.Exercise):
+    def forward(*args, **kwargs):
+        return function(ex.module)(*args, **kwargs)
+    forward.__name__ = forward.__qualname__ = ex.function
+    forward.__doc__ = (f"`{ex.function}({', '.join(ex.params)})` of the implementation in use "
+                       f"(exercise {ex.number}; its contract: docs/exercises.md).")
+    return forward
 
 
-def make_anchors(*args, **kwargs):
-    return function("make_anchors")(*args, **kwargs)
-
-
-def jaccard(box_a, box_b):
-    return function("jaccard")(box_a, box_b)
-
-
-def map_to_ground_truth(overlaps):
-    return function("map_to_ground_truth")(overlaps)
-
-
-def focal_loss(logits, targets, alpha=0.25, gamma=2.0):
-    return function("focal_loss")(logits, targets, alpha=alpha, gamma=gamma)
-
-
-def nms(boxes, scores, overlap=0.5, top_k=100):
-    return function("nms")(boxes, scores, overlap=overlap, top_k=top_k)
+for _ex in registry.EXERCISES:
+    globals()[_ex.function] = _forwarder(_ex)

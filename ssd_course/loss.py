@@ -15,22 +15,16 @@ on the whole padded batch at once (about 30-100x faster), and a test checks they
 agree. `SSDLoss` is the callable a fastai Learner takes.
 
 Units: the model and the anchors work in [0, 1] image units; fastai's boxes come
-in [-1, 1] and are brought to [0, 1] here (`(boxes + 1) / 2`).
+in [-1, 1] and are brought to [0, 1] here (`boxes.signed_to_unit`).
 """
 import torch
 
 from ssd_course import impl
-from ssd_course.data import real_objects, unpad   # one rule for "a real object", loop and batch
-from ssd_course.viz import plain
+from ssd_course.boxes import cxcywh_to_xyxy, signed_to_unit
+from ssd_course.data import plain, real_objects, unpad   # one rule for "a real object", loop and batch
 
 POS_IOU = 0.4        # the blog's threshold: an anchor overlapping an object more than this predicts it
 PAD_IOU = -1.0       # IoU given to padding objects in the batched loss: below any real IoU
-
-
-def cxcywh_to_xyxy(boxes: torch.Tensor) -> torch.Tensor:
-    """Boxes ``cxcywh`` -> ``xyxy``, same units (the blog's `hw2corners`). Tensor[..., 4] -> Tensor[..., 4]."""
-    ctr, size = boxes[..., :2], boxes[..., 2:]
-    return torch.cat([ctr - size / 2, ctr + size / 2], dim=-1)
 
 
 def actn_to_bb(actn: torch.Tensor, anchors: torch.Tensor, grid_sizes: torch.Tensor) -> torch.Tensor:
@@ -73,7 +67,7 @@ def ssd_1_loss(b_c, b_bb, bbox, clas, anchors, grid_sizes, alpha=0.25, gamma=2.0
     if len(clas) == 0:                                         # every object cropped away: all background
         no_objects = torch.zeros(len(b_c), dtype=torch.int64, device=b_c.device)
         return b_bb.sum() * 0, impl.focal_loss(b_c, no_objects, alpha, gamma)
-    bbox = (bbox + 1) / 2                                      # [-1, 1] -> [0, 1], like the anchors
+    bbox = signed_to_unit(bbox)                                # [-1, 1] -> [0, 1], like the anchors
     a_ic = actn_to_bb(b_bb, anchors, grid_sizes)               # [A, 4] predicted boxes, xyxy
     anchor_cnr = cxcywh_to_xyxy(anchors.to(bbox))              # [A, 4] anchors, xyxy
     overlaps = impl.jaccard(bbox, anchor_cnr)                  # [G, A]
@@ -167,7 +161,7 @@ def ssd_loss_batched(pred, bbox, clas, anchors, grid_sizes, alpha=0.25, gamma=2.
     B, A, C = b_c.shape
     anchors, grid_sizes = anchors.to(b_bb), grid_sizes.to(b_bb)
     real = real_objects(bbox, clas)                            # [B, G]
-    bbox = (bbox.to(b_bb.dtype) + 1) / 2                       # [B, G, 4] in [0, 1]
+    bbox = signed_to_unit(bbox.to(b_bb.dtype))                 # [B, G, 4] in [0, 1]
     overlaps = bbox.new_full((B, clas.shape[1], A), PAD_IOU)   # [B, G, A]
     overlaps[real] = impl.jaccard(bbox[real], cxcywh_to_xyxy(anchors))   # [n_real, A]
     gt_overlap, gt_idx = match_batch(overlaps, real)                     # [B, A], [B, A]

@@ -14,9 +14,9 @@ import time
 
 import torch
 
-from ssd_course.data import unpad
+from ssd_course.boxes import signed_to_unit
+from ssd_course.data import plain, unpad
 from ssd_course.postprocess import detect
-from ssd_course.viz import plain
 
 IOU = 0.5
 EVAL_SCORE_THRESH = 0.05   # low: mAP rewards the recall of low-scoring boxes (they rank last)
@@ -34,7 +34,7 @@ def targets_of(bbox, clas):
     out = []
     for bb, c in zip(plain(bbox), plain(clas)):
         bb, c = unpad(bb, c)
-        out.append({"boxes": (bb + 1) / 2, "labels": c})
+        out.append({"boxes": signed_to_unit(bb), "labels": c})
     return out
 
 

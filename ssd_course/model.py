@@ -224,7 +224,7 @@ def pretrained_weights(arch: str, timeout: float = 3.0):
     from pathlib import Path
 
     import torchvision
-    from ssd_course.data import _reachable
+    from ssd_course.network import reachable
     try:
         weights = torchvision.models.get_model_weights(WEIGHTS_OF.get(arch, arch)).DEFAULT
     except (ValueError, KeyError):
@@ -233,7 +233,7 @@ def pretrained_weights(arch: str, timeout: float = 3.0):
     cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
     if cached.is_file():
         return weights, f"pretrained ImageNet weights ({which}; from {cached})"
-    problem = _reachable(WEIGHTS_HOST, timeout=timeout)
+    problem = reachable(WEIGHTS_HOST, timeout=timeout)
     if problem:
         return None, (f"random initialisation: pretrained weights for {arch} are not cached in "
                       f"{cached.parent} and {WEIGHTS_HOST} cannot be reached ({problem}); offline")

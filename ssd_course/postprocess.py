@@ -14,7 +14,7 @@ import torch
 
 from ssd_course import impl
 from ssd_course.loss import actn_to_bb
-from ssd_course.viz import plain
+from ssd_course.data import plain
 
 SCORE_THRESH = 0.25   # the blog's; use ~0.05 for mAP (low-scoring boxes still add recall)
 NMS_OVERLAP = 0.4     # the blog's: a box overlapping a better one of its class more than this goes

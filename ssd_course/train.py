@@ -2,7 +2,7 @@
 
     smoke   the tests: a tiny model, a few seconds
     cpu     the demo (`make demo`): trains from scratch to mAP@0.5 >= 0.6 in minutes on 2 cores
-    gpu     lesson 08: resnet34, 224 px, batch 128, multi-grid head, 20 epochs, fast path (ssd_course.fast)
+    gpu     lesson 08: resnet34, 224 px, batch 128, multi-grid head, 20 epochs, the fast path's switches
     blog    the blog's recipe as it was (PIL per image, loop loss, fp32): the GPU benchmark's baseline
 
 A `Config` names everything a run depends on; `make_learner(config)` builds the
@@ -10,6 +10,20 @@ DataLoaders, the model, the loss and the Learner from it; `train` fits it with
 fastai's one-cycle schedule, progress bars on. Whatever builds the Learner, a
 training run starts by printing whose exercise code runs (`impl.describe()`) and
 which weights the body started from.
+
+The fast path: the same model, loss and data, fed and computed at the GPU's pace.
+Each switch is a field of `Config` and removes one cost of the blog's recipe
+(lesson 08 measures each, `ssd_course.tools.speed`):
+
+    cache=True          decode and resize every image once, serve batches from memory (`gpu_loader`)
+    augment="flip"      (with cache) flips done on the whole batch, on its device
+    batched=True        the loss on the whole padded batch at once (`loss.ssd_loss_batched`)
+    precision="bf16"    bfloat16 autocast for the model (fastai's `MixedPrecision`)
+    channels_last=True  NHWC memory layout for the model and the images (faster convolutions)
+    opt="fused"         PyTorch's fused AdamW kernel instead of fastai's per-parameter Adam
+
+Switches that need CUDA (bf16, the fused optimizer, keeping the cache on the
+GPU) fall back on a CPU with a printed note, so every config runs everywhere.
 """
 import time
 from dataclasses import asdict, dataclass, replace
@@ -17,9 +31,11 @@ from pathlib import Path
 
 import fastai.callback.progress  # noqa: F401  (fastai's progress bars)
 import fastai.callback.schedule  # noqa: F401  (Learner.fit_one_cycle)
+import torch
 from fastai.callback.core import Callback
 
 from ssd_course import impl
+from ssd_course.gpu_loader import note
 
 DEFAULT_DATA = Path("data/synthetic")
 
@@ -36,15 +52,12 @@ class Config:
         size: images are squished to ``size x size``; bs: batch size.
         epochs, lr, wd: `fit_one_cycle`'s epochs, maximum learning rate and weight decay.
         head_drop: dropout in the head (the blog: 0.4 in the multi head; 0 trains faster when short).
-        augment: "blog" (rotate, flip, dihedral on the batch), "tight" (dihedral, zoom, lighting),
-            "flip" (left-right flips of the batch: cheap on a CPU) or "none" (see `transforms`).
+        augment: a key of `AUGMENTS` (the same meaning with and without the cache).
         loc_weight: weight of the box loss against the class loss (the blog: 1).
         per_image: divide the loss by the batch size (the blog sums over the images).
         num_workers: data-loading processes (None: fastai's default).
         batched: the batched loss (False: the blog's loop over images; same value, slower).
-        cache, precision, channels_last, opt: the fast path's switches (see `ssd_course.fast`):
-            images decoded once and kept in memory ("flip"/"dihedral"/"none" augmentation on the
-            batch's device), "fp32" or "bf16" autocast, NHWC layout, "fastai" Adam or "fused" AdamW.
+        cache, precision, channels_last, opt: the fast path's switches (below).
     """
     name: str
     arch: str = "resnet34"
@@ -75,10 +88,10 @@ CONFIGS = {
     # The tests: a body of one block per stage, 64 px, a few seconds on a CPU.
     "smoke": Config("smoke", arch="resnet10", pretrained=False, size=64, bs=16, epochs=2, lr=3e-3,
                     head_drop=0.0, augment="none", num_workers=0),
-    # The demo: see the README's `demo` section for why each choice.
+    # The demo: docs/experiments.md says why each choice.
     "cpu": Config("cpu", arch="resnet10", pretrained=True, cut=-3, size=96, bs=32, epochs=6, lr=1e-3,
                   head_drop=0.0, augment="flip", loc_weight=1.0, per_image=True, num_workers=1),
-    # Lesson 08 on a GPU: the blog's model, data path and arithmetic made fast (ssd_course.fast).
+    # Lesson 08 on a GPU: the blog's model, data path and arithmetic made fast (the switches below).
     # ImageNet weights when they can be had; docs/benchmarks.md's figures are from scratch (offline).
     "gpu": Config("gpu", arch="resnet34", pretrained=True, size=224, bs=128, epochs=20, lr=2e-3,
                   head_drop=0.0, augment="flip", loc_weight=10.0, cache=True, precision="bf16",
@@ -95,35 +108,42 @@ def get_config(config, **overrides) -> Config:
     return replace(config, **{k: v for k, v in overrides.items() if v is not None})
 
 
-AUGMENTS = ("blog", "tight", "flip", "none")
+# `Config.augment`: one meaning whatever the data path. fastai's path (cache=False) does all five
+# on the batch; the cache (cache=True, `gpu_loader`) does those in `gpu_loader.CACHE_AUGMENTS`.
+AUGMENTS = {
+    "blog": "the blog's rotations, flips and dihedral symmetries",
+    "tight": "one of the 8 dihedral symmetries, a zoom in on part of the batch, lighting",
+    "flip": "left-right flips of half the batch",
+    "dihedral": "one of the 8 dihedral symmetries per image",
+    "none": "resizing only",
+}
 MAX_ZOOM = 1.4        # "tight": zoom in at most this much (crops the border, never pads)
 MAX_LIGHTING = 0.2    # "tight": brightness and contrast change
+PRECISIONS = ("fp32", "bf16")
+OPTIMIZERS = ("fastai", "fused")
 
 
 def transforms(augment: str, size: int):
-    """(item_tfms, batch_tfms) of an `augment` setting, for ``size x size`` images.
+    """(item_tfms, batch_tfms) of an `augment` setting (a key of `AUGMENTS`), for ``size x size`` images.
 
-    "blog": the blog's rotations, flips and dihedral symmetries. A rotation makes a
-    box loose (the box around the rotated box), which the box loss then teaches.
-    "tight": only changes that keep every box tight: one of the 8 dihedral
-    symmetries, a zoom in on part of the batch, lighting. "flip": left-right flips.
-    "none": resizing only. All run on the batch, after fastai has scaled the boxes
-    to [-1, 1]: fastai's per-item flips (`FlipItem`, `DihedralItem`) run before that
-    scaling and would flip pixel boxes out of the image.
+    A rotation ("blog") makes a box loose (the box around the rotated box), which
+    the box loss then teaches; the others keep every box tight. All run on the
+    batch, after fastai has scaled the boxes to [-1, 1]: fastai's per-item flips
+    (`FlipItem`, `DihedralItem`) run before that scaling and would flip pixel
+    boxes out of the image.
     """
     from fastai.vision.augment import Brightness, Contrast, Dihedral, Flip, Resize, Zoom
     from ssd_course.data import blog_batch_tfms
-    if augment == "blog":
-        batch_tfms = blog_batch_tfms()
-    elif augment == "tight":
-        batch_tfms = [Dihedral(p=1.0), Zoom(min_zoom=1.0, max_zoom=MAX_ZOOM, p=0.5),
-                      Brightness(max_lighting=MAX_LIGHTING), Contrast(max_lighting=MAX_LIGHTING)]
-    elif augment == "flip":
-        batch_tfms = [Flip(p=0.5)]
-    elif augment == "none":
-        batch_tfms = []
-    else:
-        raise ValueError(f"augment must be one of {AUGMENTS}, got {augment!r}")
+    if augment not in AUGMENTS:
+        raise ValueError(f"augment must be one of {tuple(AUGMENTS)}, got {augment!r}")
+    batch_tfms = {
+        "blog": blog_batch_tfms,
+        "tight": lambda: [Dihedral(p=1.0), Zoom(min_zoom=1.0, max_zoom=MAX_ZOOM, p=0.5),
+                          Brightness(max_lighting=MAX_LIGHTING), Contrast(max_lighting=MAX_LIGHTING)],
+        "flip": lambda: [Flip(p=0.5)],
+        "dihedral": lambda: [Dihedral(p=1.0)],
+        "none": list,
+    }[augment]()
     return [Resize(size, method="squish")], batch_tfms
 
 
@@ -132,8 +152,8 @@ def make_dataloaders(config, path=DEFAULT_DATA, device=None, verbose: bool = Tru
     from ssd_course.data import dataset_path, get_dataloaders
     config = get_config(config)
     root = dataset_path(path)
-    if config.cache:                       # decoded once, batches sliced from memory (ssd_course.fast)
-        from ssd_course.fast import cached_dataloaders
+    if config.cache:                       # decoded once, batches sliced from memory
+        from ssd_course.gpu_loader import cached_dataloaders
         if verbose:
             print(f"dataset: {Path(root).resolve()} ({config.size} px, batch {config.bs}, cached, "
                   f"augmentation on the batch: {config.augment})")
@@ -170,12 +190,55 @@ def make_learner(config, dls=None, path=DEFAULT_DATA, cbs=None, verbose: bool = 
     anchors, grid_sizes = model.spec.make()
     loss = SSDLoss(anchors, grid_sizes, batched=config.batched, loc_weight=config.loc_weight,
                    per_image=config.per_image)
-    from ssd_course.fast import apply_switches, opt_func
     learner_kwargs.setdefault("opt_func", opt_func(config))
     learn = Learner(dls, model, loss_func=loss, wd=config.wd, cbs=[ShowRun()] + list(cbs or []),
                     **learner_kwargs)
     learn.config, learn.anchors, learn.grid_sizes = config, anchors, grid_sizes
     return apply_switches(learn, config)
+
+
+# --- the model side: precision, memory layout, optimizer ----------------------------------------
+
+def opt_func(config):
+    """The optimizer factory for `Learner(opt_func=...)`: fastai's Adam, or PyTorch's fused AdamW.
+
+    The fused AdamW takes fastai's Adam defaults (betas (0.9, 0.99), eps 1e-5) so that
+    only the speed changes; fit_one_cycle schedules its lr and betas[0] as fastai's.
+    """
+    from functools import partial
+    from fastai.optimizer import Adam, OptimWrapper
+    if config.opt not in OPTIMIZERS:
+        raise ValueError(f"opt must be one of {OPTIMIZERS}, got {config.opt!r}")
+    if config.opt == "fastai":
+        return Adam
+    if not torch.cuda.is_available():
+        note("opt='fused' needs CUDA: using fastai's Adam")
+        return Adam
+    return partial(OptimWrapper, opt=partial(torch.optim.AdamW, fused=True), betas=(0.9, 0.99), eps=1e-5)
+
+
+def apply_switches(learn, config):
+    """Put the config's precision and memory layout on a Learner (in place); returns it.
+
+    Args:
+        learn: a fastai Learner built by `train.make_learner`.
+        config (train.Config): precision ("fp32" | "bf16") and channels_last are used.
+    """
+    if config.precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, got {config.precision!r}")
+    if config.precision == "bf16":
+        if torch.cuda.is_available() and torch.cuda.is_bf16_supported():
+            learn.to_bf16()                     # fastai's MixedPrecision: autocast, predictions back to fp32
+        else:
+            note("precision='bf16' needs a CUDA GPU with bfloat16: training in fp32")
+    device = getattr(learn.dls, "device", None)
+    if device is not None:
+        learn.model.to(device)                  # where the batches are (fastai would move it at fit)
+    if config.channels_last:
+        learn.model.to(memory_format=torch.channels_last)
+    if torch.cuda.is_available() and (config.cache or config.precision != "fp32" or config.channels_last):
+        torch.backends.cudnn.benchmark = True   # fixed image size: let cuDNN time its kernels once
+    return learn
 
 
 def train(learn, epochs: int = None, lr: float = None):

@@ -4,7 +4,7 @@ import warnings
 import pytest
 
 from ssd_course import impl
-from ssd_course.data import SyntheticSpec, make_synthetic
+from ssd_course.synthetic import SyntheticSpec, make_synthetic
 
 # fastai's import warns on stderr about torch.jit.script; not ours to fix.
 warnings.filterwarnings("ignore", category=FutureWarning)

@@ -12,9 +12,11 @@ import sys
 import pytest
 
 from autograder import api, cases, hints, reference, verdict
-from autograder.bench import grade_line, solutions_submission
+from autograder.bench import grade_line
+from autograder.layout import solutions_submission
 from corpus.build import make_submission, stubs_submission
-from ssd_course import check, impl, registry
+from autograder import check
+from ssd_course import impl, registry
 
 CLI = [sys.executable, "-m", "ssd_course"]
 N_CASES = len(cases.collect(hidden=True))
@@ -53,11 +55,97 @@ def test_every_mistake_a_case_names_can_be_recognised_and_explained():
     from autograder.hidden import variants
 
     for case in cases.collect(hidden=True):
+        declared = cases.mistakes(case.exercise)
+        patterns = {n for _, n in cases.exercise_module(case.exercise).ERROR_PATTERNS}
         for name in case.mistakes:
-            known = name in variants.VARIANTS[case.exercise] or name in verdict.DETECTORS \
-                or name in {n for _, n in hints.ERROR_PATTERNS} or name == "grad_background" \
-                or name == "grad_cut"
-            assert known and name in hints.HINTS, (case.id, name)
+            mistake = declared[name]
+            known = name in variants.of(case.exercise).mistakes or mistake.detect is not None \
+                or name in patterns
+            assert known and mistake.hint and cases.hint(case.exercise, name) == mistake.hint, \
+                (case.id, name)
+            assert name not in hints.HINTS, (case.id, name)   # one name, one text
+
+
+def _a_call():
+    return cases.Call((cases.tensor([[0, 0, 1, 1]]), cases.tensor([[0, 0, 2, 2]])))
+
+
+def test_a_case_naming_a_mistake_or_property_its_exercise_lacks_is_refused_when_built():
+    with pytest.raises(ValueError, match=r"case jaccard\.a_case: mistakes \['no_such_mistake'\]"):
+        cases.Case("jaccard", "a case", (_a_call(),), mistakes=("transposed", "no_such_mistake"))
+    # names belong to one exercise: another's mistake, or a generic hint, is no mistake of jaccard
+    for name in ("keep_count", "grad_cut"):
+        with pytest.raises(ValueError, match=rf"case jaccard\.a_case: mistakes \['{name}'\]"):
+            cases.Case("jaccard", "a case", (_a_call(),), mistakes=(name,))
+    with pytest.raises(ValueError, match=r"case jaccard\.a_case: compare='order_invariant' is neither"):
+        cases.Case("jaccard", "a case", (_a_call(),), compare="order_invariant")
+    case = cases.Case("jaccard", "a case", (_a_call(),), mistakes=("transposed",), compare="symmetric")
+    assert case.mistakes == ("transposed",) and case.compare == "symmetric"
+
+
+def _load_edited(path, old, new):
+    """Run a copy of the module at `path` with `old` replaced by `new` (the file is untouched)."""
+    import types
+
+    source = path.read_text()
+    assert old in source, old
+    module = types.ModuleType(f"edited_{path.stem}")
+    exec(compile(source.replace(old, new, 1), str(path), "exec"), module.__dict__)
+    return module
+
+
+def test_the_names_in_hidden_modules_are_checked_when_they_load():
+    from pathlib import Path
+    from autograder.hidden import jaccard, variants
+
+    path = Path(jaccard.__file__)
+    assert _load_edited(path, "mistakes=IOU),", "mistakes=IOU),").VARIANTS.mistakes  # the copy loads
+    with pytest.raises(ValueError, match=r"case jaccard\.m_0_boxes_in_box_b: mistakes \['plus_two'\]"):
+        _load_edited(path, "mistakes=IOU),", 'mistakes=IOU + ("plus_two",)),')
+    with pytest.raises(ValueError, match=r"implements mistakes \['plus_two'\] that .* does not declare"):
+        _load_edited(path, '"plus_one": lambda', '"plus_two": lambda')
+    with pytest.raises(ValueError, match=r"declares mistakes \['plus_one'\] that neither"):
+        _load_edited(path, '"plus_one": lambda a, b: iou(a, b, plus=1.0),', "")
+    with pytest.raises(ValueError, match=r"reference 'torchvison' is neither 'solutions' nor"):
+        _load_edited(path, 'reference="torchvision"', 'reference="torchvison"')
+    with pytest.raises(ValueError, match=r"alternatives \['plus_one'\] are named like mistakes"):
+        variants.Variants("jaccard", [], mistakes=dict(jaccard.VARIANTS.mistakes),
+                          alternatives={**jaccard.VARIANTS.alternatives, "plus_one": None})
+
+
+def test_an_exercise_contributes_its_own_error_patterns():
+    view = {"type": "RuntimeError", "message": "view size is not compatible with input tensor's size"}
+    cuda = {"type": "RuntimeError", "message": "Found no NVIDIA driver on your system"}
+    stub = {"type": "NotImplementedError", "message": "Exercise 5: write it (no .cuda() needed)"}
+    assert cases.error_hint("flatten_conv", view) == "view_not_contiguous"
+    assert cases.error_hint("focal_loss", cuda) == "cuda_trap"
+    assert cases.error_hint("focal_loss", stub) == "not_implemented"   # a stub is a stub
+    assert cases.error_hint("jaccard", view) is None and cases.error_hint("nms", cuda) is None
+    denied = {"type": "PermissionError", "message": "[Errno 1] Operation not permitted"}
+    assert {cases.error_hint(e.module, denied) for e in registry.EXERCISES} == {"sandbox_denied"}
+
+
+def test_the_generic_grading_modules_name_no_exercise_s_mistake_or_property():
+    names = {n for e in registry.EXERCISES
+             for n in [*cases.mistakes(e.module), *cases.properties(e.module)]}
+    assert {"transposed", "grad_background", "cuda_trap", "symmetric", "order_invariant"} <= names
+    for module in ("verdict", "api", "report", "reference", "hints"):
+        text = (impl.repo_root() / "autograder" / f"{module}.py").read_text()
+        assert [n for n in sorted(names) if re.search(rf"\b_?{n}\b", text)] == [], module
+
+
+def test_the_cache_key_covers_every_file_the_expectations_come_from():
+    import inspect
+    from pathlib import Path
+    from autograder.hidden import variants
+
+    sources = set(reference.Cached.sources(impl.solutions_dir()))
+    for ex in registry.EXERCISES:
+        table = variants.of(ex.module)
+        for fn in [*table.mistakes.values(), *table.alternatives.values()]:
+            assert Path(inspect.getsourcefile(fn)).resolve() in sources, (ex.module, fn)
+        assert Path(cases.exercise_module(ex.module).__file__).resolve() in sources
+    assert Path(variants.__file__).resolve() in sources           # OneOf and the shared IoU
 
 
 def test_the_child_receives_inputs_only_never_expected_values():
@@ -220,7 +308,7 @@ def test_ssd_course_grade_writes_the_report_and_results_json(tmp_path):
                   "--json", tmp_path / "out" / "results.json")
     assert out.returncode == 0, out.stderr       # grading completed: 0, whatever the score
     assert "jaccard:" in out.stdout and "nms:" in out.stdout and "flatten_conv:" not in out.stdout
-    assert hints.HINTS["transposed"] in out.stdout
+    assert cases.mistakes("jaccard")["transposed"].hint in out.stdout
     from results_schema import validate_file
     data = validate_file(tmp_path / "out" / "results.json")
     extra = data["extra_data"]
@@ -240,7 +328,7 @@ def test_pytest_on_the_autograder_runs_the_same_grading(tmp_path):
     assert out.returncode == 1, out.stdout[-2000:]
     assert f"{failed} failed, {len(result.outcomes) - failed} passed" in out.stdout
     assert "test_case[jaccard: a 2 x 3 case gives a [2, 3] result" in out.stdout
-    assert hints.HINTS["transposed"] in out.stdout
+    assert cases.mistakes("jaccard")["transposed"].hint in out.stdout
     assert f"ssd-course: {result.score}/{result.max_score} points on public and hidden cases" in out.stdout
     public = subprocess.run([sys.executable, "-m", "pytest", str(impl.repo_root() / "autograder"),
                              "--submission", str(root), "--exercise", "jaccard", "--public-only",

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from autograder import api, hints
+from autograder import api, cases
 from autograder.sandbox import Limits
 from corpus.build import make_submission
 from ssd_course.impl import repo_root
@@ -71,13 +71,13 @@ def test_each_known_mistake_loses_points_and_shows_its_hint(grade, name):
     for module, (hint, most) in MISTAKES[name].items():
         ex = result[module]
         assert ex.score <= most < FULL[module], (module, ex.score)
-        assert hints.HINTS[hint] in hints_of(ex), (module, hints_of(ex))
+        assert cases.hint(module, hint) in hints_of(ex), (module, hints_of(ex))
 
 
 def test_the_large_iou_case_diagnoses_mistakes_too(grade):
     ex = by_module(grade("mistakes_b"))["jaccard"]              # the +1 pixel convention
     big = next(o for o in ex.outcomes if "2000 x 2000" in o.title)
-    assert not big.passed and big.hint == hints.HINTS["plus_one"]
+    assert not big.passed and big.hint == cases.mistakes("jaccard")["plus_one"].hint
 
 
 def test_an_argument_changed_in_place_is_named(grade):

@@ -40,7 +40,7 @@ from pathlib import Path
 import pytest
 
 from autograder import api, sandbox
-from autograder.bench import solutions_submission
+from autograder.layout import solutions_submission
 from corpus.build import make_submission
 from ssd_course.impl import repo_root
 

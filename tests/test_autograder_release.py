@@ -9,16 +9,17 @@ from pathlib import Path
 import pytest
 
 from autograder import cases
-from ssd_course import registry, release
+from ssd_course import registry
+from ssd_course.tools import release
 from ssd_course.impl import repo_root, solutions_dir
-from ssd_course.stubs import expected_stubs
+from ssd_course.tools.stubs import expected_stubs
 
 BEGIN, END = re.compile(r"#\s*=+\s*BEGIN EXERCISE"), re.compile(r"#\s*=+\s*END EXERCISE")
 
 
 def solution_code_lines():
     """Every code line between the BEGIN/END markers of solutions/, except those the stubs show
-    on purpose (in their hints). Read here independently of ssd_course.release."""
+    on purpose (in their hints). Read here independently of ssd_course.tools.release."""
     stubs = "\n".join(expected_stubs().values())
     lines = set()
     for path in sorted(solutions_dir().glob("*.py")):

@@ -24,7 +24,9 @@ from pathlib import Path
 import pytest
 
 from autograder import cases, classroom, layout, similarity
-from autograder.bench import solutions_submission
+from autograder import grade_all as grade_all_command
+from autograder.sheet import write_sheet
+from autograder.layout import solutions_submission
 from corpus.build import make_submission
 from results_schema import validate_file
 from ssd_course import impl
@@ -59,7 +61,7 @@ def sheet(out: Path) -> list:
 
 
 def grade_all(*argv) -> int:
-    return classroom.main([str(a) for a in argv])
+    return grade_all_command.main([str(a) for a in argv])
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +74,7 @@ def resumed(klass, tmp_path_factory):
     """A run killed (SIGKILL, whole process group) once its first student is written, then
     the same command again: (output folder, students kept by the second run)."""
     out = tmp_path_factory.mktemp("resumed") / "out"
-    cmd = [sys.executable, "-m", "autograder.classroom", str(klass), "--out", str(out),
+    cmd = [sys.executable, "-m", "autograder.grade_all", str(klass), "--out", str(out),
            "--jobs", "1", *EXERCISE]
     proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -88,6 +90,7 @@ def resumed(klass, tmp_path_factory):
     for folder in (out / "students").iterdir():   # a student's folder is whole or absent
         assert folder.name.startswith(".") or (folder / "row.json").is_file(), folder
     assert grade_all(klass, "--out", out, "--jobs", "1", *EXERCISE) == 0
+    assert list((out / "students").glob(".*")) == []    # the killed run's scratch folders are gone
     return out, kept
 
 
@@ -281,7 +284,7 @@ def test_a_student_that_kills_the_graders_process_costs_only_its_own_row(tmp_pat
 
 def test_a_student_id_that_would_be_a_spreadsheet_formula_is_written_as_text(tmp_path):
     rows = [{"student": "=HYPERLINK(\"http://x\")", "total": 0, "max": 23, "error": "-bad"}]
-    classroom.write_sheet(tmp_path / "grades.csv", rows)
+    write_sheet(tmp_path / "grades.csv", rows)
     with open(tmp_path / "grades.csv", newline="") as f:
         row = next(csv.DictReader(f))
     assert row["student"] == "'=HYPERLINK(\"http://x\")" and row["error"] == "'-bad" and row["total"] == "0"
@@ -300,3 +303,18 @@ def test_a_stored_row_stands_only_for_the_same_hand_in_the_same_exercises_and_no
     assert not classroom.is_done(row, before, classroom.Options(str(tmp_path), None))   # all six now
     assert not classroom.is_done({**row, "retry": True}, before, options)  # the sandbox failed last time
     assert not classroom.is_done(None, before, options)
+
+
+def test_a_later_run_removes_only_the_scratch_folders_of_dead_writers_on_this_machine(tmp_path):
+    students = tmp_path / "students"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()          # a pid now gone
+    host = classroom._HOST
+    left = [students / f".new-{host}-{dead}-abc", students / f".old-{host}-{dead}-def"]
+    kept = [students / f".new-{host}-{os.getpid()}-ghi",      # its writer runs: still writing
+            students / f".new-otherhost-{dead}-jkl",          # another machine's shard
+            students / "alice"]
+    for folder in left + kept:
+        (folder / "files").mkdir(parents=True)
+    assert classroom.sweep_scratch(tmp_path) == 2
+    assert not any(f.exists() for f in left) and all(f.is_dir() for f in kept)

@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from ssd_course import data
+from ssd_course import network
 
 CLI = [sys.executable, "-m", "ssd_course"]
 
@@ -44,7 +44,7 @@ def test_data_show_without_a_dataset_says_how_to_make_one(tmp_path):
 
 def test_pascal_offline_from_the_shell_fails_within_seconds(tmp_path):
     from fastai.data.external import URLs
-    if data._reachable(urlparse(URLs.PASCAL_2007).hostname, timeout=3) is None:
+    if network.reachable(urlparse(URLs.PASCAL_2007).hostname, timeout=3) is None:
         pytest.skip("this machine is online: PASCAL 2007 would download")
     start = time.perf_counter()
     out = run("data", "show", "pascal", str(tmp_path / "b.png"), env={"FASTAI_HOME": str(tmp_path / "fastai")})

@@ -8,8 +8,8 @@ import pytest
 import torch
 from PIL import Image
 
-from ssd_course import data
-from ssd_course.data import CLASSES, SyntheticSpec, make_synthetic
+from ssd_course import data, synthetic
+from ssd_course.synthetic import CLASSES, SyntheticSpec, make_synthetic
 
 from conftest import SMALL
 
@@ -54,8 +54,8 @@ def test_boxes_lie_inside_their_images(small_dataset):
 
 def test_dataset_has_the_variety_the_course_needs():
     spec = SyntheticSpec(n_train=300, n_valid=0, seed=3)
-    objects = [synthetic for i in range(spec.n_train) for synthetic in data.synthetic_image(spec, i)[1]]
-    per_image = [len(data.synthetic_image(spec, i)[1]) for i in range(60)]
+    objects = [obj for i in range(spec.n_train) for obj in synthetic.synthetic_image(spec, i)[1]]
+    per_image = [len(synthetic.synthetic_image(spec, i)[1]) for i in range(60)]
     labels = {label for _, label in objects}
     assert labels == set(range(len(CLASSES))) and len(CLASSES) >= 6
     assert min(per_image) == 1 and max(per_image) >= 4
@@ -63,12 +63,12 @@ def test_dataset_has_the_variety_the_course_needs():
     aspect = sides[:, 0] / sides[:, 1]
     assert aspect.min() < 0.6 and aspect.max() > 1.7           # tall and wide boxes
     relative = [np.sqrt((b[2] - b[0]) * (b[3] - b[1]) / (img.width * img.height))
-                for i in range(100) for img, objs in [data.synthetic_image(spec, i)] for b, _ in objs]
+                for i in range(100) for img, objs in [synthetic.synthetic_image(spec, i)] for b, _ in objs]
     assert min(relative) < 0.25 and max(relative) > 0.7        # small to most of the image
-    sizes = {data.synthetic_image(spec, i)[0].size for i in range(40)}
+    sizes = {synthetic.synthetic_image(spec, i)[0].size for i in range(40)}
     assert len(sizes) > 20                                     # varied image sizes
     overlapping = sum(
-        any(data._iou(a, b) > 0 for a, b in _pairs([box for box, _ in data.synthetic_image(spec, i)[1]]))
+        any(synthetic._iou(a, b) > 0 for a, b in _pairs([box for box, _ in synthetic.synthetic_image(spec, i)[1]]))
         for i in range(100))
     assert overlapping >= 5                                    # some objects overlap
 

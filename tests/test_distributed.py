@@ -14,7 +14,8 @@ import time
 import pytest
 import torch
 
-from ssd_course import bench_gpu, distributed, fast, metrics, train
+from ssd_course import distributed, gpu_loader, metrics, train
+from ssd_course.tools import bench_gpu
 
 pytestmark = pytest.mark.usefixtures("solutions_in_use")
 
@@ -24,16 +25,16 @@ TIMEOUT = 300                                # seconds: a launch that hangs fail
 
 @pytest.fixture(scope="module")
 def ddp_dataset(tmp_path_factory):
-    from ssd_course.data import SyntheticSpec, make_synthetic
+    from ssd_course.synthetic import SyntheticSpec, make_synthetic
     spec = SyntheticSpec(n_train=N_TRAIN, n_valid=N_VALID, seed=5, min_side=64, max_side=96)
     return make_synthetic(tmp_path_factory.mktemp("ddp"), spec, workers=1, verbose=False)
 
 
 def _command(data, out, nproc=None):
-    """`fast.main` on the smoke config, under torchrun with `nproc` processes (None: no launcher)."""
+    """`distributed.main` on the smoke config, under torchrun with `nproc` processes (None: no launcher)."""
     launcher = [] if nproc is None else ["-m", "torch.distributed.run", "--standalone",
                                          f"--nproc_per_node={nproc}"]
-    return [sys.executable, *launcher, "-m", "ssd_course.fast", "--config", "smoke", "--data", str(data),
+    return [sys.executable, *launcher, "-m", "ssd_course.distributed", "--config", "smoke", "--data", str(data),
             "--epochs", str(EPOCHS), "--set", f"bs={BS}", "--seed", "0", "--impl", "solutions",
             "--report", str(out / "report.json"), "--save", str(out / "weights.pt")]
 
@@ -52,7 +53,7 @@ def _finish(proc, out):
 
 @pytest.fixture(scope="module")
 def two_ranks(ddp_dataset, tmp_path_factory):
-    """(stdout, report) of `torchrun --standalone --nproc_per_node 2 -m ssd_course.fast` (gloo), and its wall time."""
+    """(stdout, report) of `torchrun --standalone --nproc_per_node 2 -m ssd_course.distributed` (gloo), and its wall time."""
     out = tmp_path_factory.mktemp("two-ranks")
     start = time.perf_counter()
     proc = subprocess.Popen(_command(ddp_dataset, out, nproc=2), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -134,7 +135,7 @@ def test_the_cached_loader_splits_each_epoch_between_the_ranks(ddp_dataset, one_
     # order rank 0 broadcasts is the same for all the ranks.
     config = train.get_config("smoke", bs=4, cache=True, augment="none")
     dls = train.make_dataloaders(config, ddp_dataset, device="cpu", verbose=False)
-    split = fast.cached_dataset(ddp_dataset, config.size)[0]
+    split = gpu_loader.cached_dataset(ddp_dataset, config.size)[0]
     served = []
     for r in range(2):
         view = distributed.ShardedDL(dls.train, rank=r, world_size=2)
@@ -161,14 +162,14 @@ def test_shards_pad_an_uneven_set_with_its_first_images(ddp_dataset, one_process
 
 
 def test_parse_setting_types_fields_and_names_bad_ones():
-    assert fast.parse_setting("bs=8") == ("bs", 8)
-    assert fast.parse_setting("lr=0.01") == ("lr", 0.01)
-    assert fast.parse_setting("cache=true") == ("cache", True) and fast.parse_setting("cache=0") == ("cache", False)
-    assert fast.parse_setting("arch=resnet18") == ("arch", "resnet18")
+    assert distributed.parse_setting("bs=8") == ("bs", 8)
+    assert distributed.parse_setting("lr=0.01") == ("lr", 0.01)
+    assert distributed.parse_setting("cache=true") == ("cache", True) and distributed.parse_setting("cache=0") == ("cache", False)
+    assert distributed.parse_setting("arch=resnet18") == ("arch", "resnet18")
     with pytest.raises(ValueError, match="FIELD one of"):
-        fast.parse_setting("batch=8")
+        distributed.parse_setting("batch=8")
     with pytest.raises(ValueError, match="true or false"):
-        fast.parse_setting("cache=maybe")
+        distributed.parse_setting("cache=maybe")
 
 
 def test_bench_ddp_launches_1_and_n_processes_and_reports_scaling(tmp_path, capsys):
@@ -190,9 +191,9 @@ def test_bench_ddp_launches_1_and_n_processes_and_reports_scaling(tmp_path, caps
     assert capsys.readouterr().out.strip() == ("ddp: 4 processes 320 img/s in all, 80 img/s per process; "
                                                "1 process 100 img/s; scaling efficiency 80% "
                                                "(mAP@0.5 0.500 on 4, 0.500 on 1)")
-    # The children get the same config back: fast.main's own parsing of what travels.
+    # The children get the same config back: distributed.main's own parsing of what travels.
     argv = launched[1]
     assert argv[argv.index("--config") + 1] == "gpu" and "--standalone" in argv
-    settings = dict(fast.parse_setting(a.split("=", 1)[1]) for a in argv if a.startswith("--set="))
+    settings = dict(distributed.parse_setting(a.split("=", 1)[1]) for a in argv if a.startswith("--set="))
     assert settings == {"arch": "resnet10", "size": 64, "epochs": 1}
     assert train.get_config("gpu", **settings) == config

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from autograder import cases, gradescope, reference
-from autograder.bench import solutions_submission
+from autograder.layout import solutions_submission
 from corpus.build import make_submission
 from results_schema import validate_file, validate_results
 from ssd_course import impl
@@ -182,7 +182,7 @@ def test_a_failure_results_json_keeps_to_the_schema():
 
 
 def test_grade_json_writes_the_same_schema(tmp_path):
-    from ssd_course import cli
+    from ssd_course.tools import cli
     out = tmp_path / "results.json"
     assert cli.main(["grade", str(solutions_submission(tmp_path / "sub")), "--exercise", "jaccard",
                      "--json", str(out)]) == 0
@@ -193,7 +193,7 @@ def test_grade_json_writes_the_same_schema(tmp_path):
 def test_grade_json_is_written_even_when_the_grader_cannot_run(tmp_path, monkeypatch, capsys):
     from autograder import api
     from autograder.sandbox import GraderError
-    from ssd_course import cli
+    from ssd_course.tools import cli
 
     def broken(*args, **kwargs):
         raise GraderError("the sandbox could not be set up: no bwrap")
@@ -206,7 +206,7 @@ def test_grade_json_is_written_even_when_the_grader_cannot_run(tmp_path, monkeyp
 
 
 def test_the_commands_are_wired_into_ssd_course(tmp_path, capsys):
-    from ssd_course import cli
+    from ssd_course.tools import cli
     assert cli.main(["grade-all", "merge", "--out", str(tmp_path)]) == 2
     assert cli.main(["gradescope", str(tmp_path / "a.tar")]) == 2
     assert capsys.readouterr().err.splitlines() == [

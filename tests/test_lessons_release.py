@@ -21,9 +21,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ssd_course import lessons, registry
+from ssd_course import registry
+
+from ssd_course.tools import lessons
 from ssd_course.impl import solutions_dir
-from ssd_course.stubs import expected_stubs, not_implemented_message
+from ssd_course.tools.markers import not_implemented_message
+from ssd_course.tools.stubs import expected_stubs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,11 +82,11 @@ def test_the_copy_ships_the_lessons_as_stored(student_copy):
     assert theirs == ours
 
 
-NEEDS = re.compile(r"lessons\.needs\(([^)]*)\)")
+NEEDS = re.compile(r"notebook\.needs\(([^)]*)\)")
 
 
 def _declared_needs(source: str) -> set:
-    """The exercises (modules) a cell names in its `lessons.needs(...)` line."""
+    """The exercises (modules) a cell names in its `notebook.needs(...)` line."""
     names = [n for args in NEEDS.findall(source) for n in re.findall(r"[\"']([a-z_]+)[\"']", args)]
     return {registry.get(n).module for n in names}
 

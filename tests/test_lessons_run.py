@@ -14,7 +14,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ssd_course import lessons, registry
+from ssd_course import registry
+
+from ssd_course.tools import lessons
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "ssd_course", "run-lessons"]
@@ -86,7 +88,7 @@ def test_smoke_run_draws_the_pictures(smoke_run):
 def test_check_cells_pass_in_a_solutions_run(smoke_run):
     """With SSD_COURSE_IMPL=solutions the check cells must check the solutions and pass.
 
-    Needs `ssd_course.check` to honour SSD_COURSE_IMPL (it checks ssd_course/exercises/,
+    Needs `autograder.check` to honour SSD_COURSE_IMPL (it checks ssd_course/exercises/,
     the stubs, otherwise): see the lessons engineer's report.
     """
     _, out = smoke_run

@@ -6,7 +6,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ssd_course import lessons, registry
+from ssd_course import registry
+
+from ssd_course.tools import lessons, notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = ROOT / "lessons"
@@ -130,29 +132,29 @@ def test_find_lessons_selects_by_number_and_range():
 
 
 def test_settings_read_the_environment(monkeypatch, tmp_path):
-    monkeypatch.setenv(lessons.SMOKE_ENV, "1")
-    assert lessons.smoke()
-    monkeypatch.setenv(lessons.SMOKE_ENV, "0")
-    assert not lessons.smoke()
-    monkeypatch.setenv(lessons.DATA_ENV, str(tmp_path))
-    assert lessons.data_root() == tmp_path
-    monkeypatch.delenv(lessons.DATA_ENV)
-    assert lessons.data_root() == ROOT / "data"
+    monkeypatch.setenv(notebook.SMOKE_ENV, "1")
+    assert notebook.smoke()
+    monkeypatch.setenv(notebook.SMOKE_ENV, "0")
+    assert not notebook.smoke()
+    monkeypatch.setenv(notebook.DATA_ENV, str(tmp_path))
+    assert notebook.data_root() == tmp_path
+    monkeypatch.delenv(notebook.DATA_ENV)
+    assert notebook.data_root() == ROOT / "data"
 
 
 def test_smoke_dataset_is_tiny_and_separate(monkeypatch, tmp_path):
-    monkeypatch.setenv(lessons.DATA_ENV, str(tmp_path))
-    monkeypatch.setenv(lessons.SMOKE_ENV, "1")
-    root = lessons.course_dataset(verbose=False)
+    monkeypatch.setenv(notebook.DATA_ENV, str(tmp_path))
+    monkeypatch.setenv(notebook.SMOKE_ENV, "1")
+    root = notebook.course_dataset(verbose=False)
     assert root == tmp_path / "synthetic-smoke"
-    assert len(list((root / "train").glob("*.jpg"))) == sum(lessons.SMOKE_SIZES.values())
+    assert len(list((root / "train").glob("*.jpg"))) == sum(notebook.SMOKE_SIZES.values())
     with pytest.raises(ValueError, match="size must be one of"):
-        lessons.course_dataset("huge")
+        notebook.course_dataset("huge")
 
 
 # --- issue 16: a cell that uses an exercise says so first, and stops with one message -------
 
-NEEDS = re.compile(r"lessons\.needs\(([^)]*)\)")
+NEEDS = re.compile(r"notebook\.needs\(([^)]*)\)")
 
 
 def _needs_of(source):
@@ -170,43 +172,43 @@ def test_a_cell_that_calls_an_exercise_needs_it_first(path):
             if call < 0:
                 continue
             assert ex.module in _needs_of(cell.source), \
-                f"{path.name}: a cell calls impl.{ex.function} without lessons.needs({ex.function!r})"
-            assert cell.source.find("lessons.needs(") < call, f"{path.name}: needs(...) after the call"
+                f"{path.name}: a cell calls impl.{ex.function} without notebook.needs({ex.function!r})"
+            assert cell.source.find("notebook.needs(") < call, f"{path.name}: needs(...) after the call"
 
 
 def test_needs_stops_with_the_stub_message_and_passes_written_code(monkeypatch):
     from ssd_course import impl
-    from ssd_course.stubs import not_implemented_message
+    from ssd_course.tools.markers import not_implemented_message
     monkeypatch.setenv(impl.ENV_VAR, "student")                # this repository's exercises are stubs
-    assert not lessons.written("jaccard") and not lessons.written("make_anchors")
+    assert not notebook.written("jaccard") and not notebook.written("make_anchors")
     with pytest.raises(NotImplementedError) as stopped:
-        lessons.needs("make_anchors", "jaccard")             # the first one missing is named
+        notebook.needs("make_anchors", "jaccard")             # the first one missing is named
     assert str(stopped.value) == not_implemented_message(registry.get("anchors"))
     monkeypatch.setenv(impl.ENV_VAR, "solutions")
-    assert all(lessons.written(e.module) for e in registry.EXERCISES)
-    lessons.needs(*(e.function for e in registry.EXERCISES))   # returns quietly
+    assert all(notebook.written(e.module) for e in registry.EXERCISES)
+    notebook.needs(*(e.function for e in registry.EXERCISES))   # returns quietly
 
 
 def test_check_earlier_names_each_missing_exercise(monkeypatch, capsys):
     from ssd_course import impl
     monkeypatch.setenv(impl.ENV_VAR, "student")
-    assert lessons.check_earlier("flatten_conv", "anchors") is False
+    assert notebook.check_earlier("flatten_conv", "anchors") is False
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2
     assert lines[0].startswith("exercise 1 (lesson 02) flatten_conv: NOT WRITTEN YET. "
                                "Write it in ssd_course/exercises/flatten_conv.py")
     assert lines[1].startswith("exercise 2 (lesson 03) make_anchors: NOT WRITTEN YET.")
     monkeypatch.setenv(impl.ENV_VAR, "solutions")
-    monkeypatch.setenv(lessons.SMOKE_ENV, "1")                 # written: the public cases are not run
-    assert lessons.check_earlier("flatten_conv") is True
+    monkeypatch.setenv(notebook.SMOKE_ENV, "1")                 # written: the public cases are not run
+    assert notebook.check_earlier("flatten_conv") is True
     assert "flatten_conv: ok" in capsys.readouterr().out
 
 
 def test_check_earlier_runs_the_public_cases_of_written_exercises(monkeypatch, capsys):
     from ssd_course import impl
     monkeypatch.setenv(impl.ENV_VAR, "solutions")
-    monkeypatch.setenv(lessons.SMOKE_ENV, "0")
-    assert lessons.check_earlier("flatten_conv", "make_anchors") is True
+    monkeypatch.setenv(notebook.SMOKE_ENV, "0")
+    assert notebook.check_earlier("flatten_conv", "make_anchors") is True
     assert capsys.readouterr().out.splitlines() == [
         "exercise 1 (lesson 02) flatten_conv: ok, passes its public cases",
         "exercise 2 (lesson 03) make_anchors: ok, passes its public cases"]

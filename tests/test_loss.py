@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from ssd_course import impl, loss
-from ssd_course.bench import random_targets
+from ssd_course.tools.bench import random_targets
 
 
 pytestmark = pytest.mark.usefixtures("solutions_in_use")

@@ -72,7 +72,7 @@ def test_outputs_follow_the_input_device_and_keep_gradients():
 
 def test_weights_are_said_plainly_and_never_hang_offline(monkeypatch, tmp_path):
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
-    monkeypatch.setattr("ssd_course.data._reachable", lambda host, timeout: "no route to host")
+    monkeypatch.setattr("ssd_course.network.reachable", lambda host, timeout: "no route to host")
     assert "pretrained=False" in ssd_model("resnet10", 3, "4x4", size=64, pretrained=False).weights
     m = ssd_model("resnet10", n_classes=3, head="4x4", size=64, pretrained=True)
     assert m.weights.startswith("random initialisation") and "offline" in m.weights
@@ -83,7 +83,7 @@ def test_weights_are_said_plainly_and_never_hang_offline(monkeypatch, tmp_path):
 def test_resnet10_starts_from_resnet18s_cached_weights(monkeypatch, tmp_path):
     import torchvision
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
-    monkeypatch.setattr("ssd_course.data._reachable", lambda host, timeout: "no route to host")
+    monkeypatch.setattr("ssd_course.network.reachable", lambda host, timeout: "no route to host")
     r18 = torchvision.models.resnet18().state_dict()               # stands for the ImageNet file
     (tmp_path / "checkpoints").mkdir()
     torch.save(r18, tmp_path / "checkpoints" / "resnet18-f37072fd.pth")

@@ -28,7 +28,8 @@ import nbformat
 import pytest
 
 from autograder import nbgrader_cell, nbgrader_preprocessors as pre
-from ssd_course import nbgrader_course, registry, stubs
+from ssd_course import registry
+from ssd_course.tools import nbgrader_course, stubs
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -150,7 +150,7 @@ def test_the_grader_reads_every_case_input_back_exactly_as_the_child_built_it():
     import torch
 
     from autograder import cases, values
-    from autograder.sandbox import inputs_after
+    from autograder.calls import inputs_after
 
     checked = 0
     for case in cases.collect(hidden=True):

@@ -1,6 +1,6 @@
-"""The reference solutions satisfy every line of EXERCISES.md, and the stubs say what to do.
+"""The reference solutions satisfy every line of docs/exercises.md, and the stubs say what to do.
 
-One section per exercise, in the order of EXERCISES.md: hand-computed cases,
+One section per exercise, in the order of docs/exercises.md: hand-computed cases,
 agreement with `torchvision.ops` where it has the function, and the edge cases
 the contract names. (That the stubs match the solutions is `test_cli`'s
 `test_stubs_match_the_solutions`.)
@@ -21,7 +21,7 @@ from solutions.jaccard import jaccard
 from solutions.matching import map_to_ground_truth
 from solutions.nms import nms
 from ssd_course import registry
-from ssd_course.stubs import not_implemented_message
+from ssd_course.tools.markers import not_implemented_message
 
 FLOATS = [torch.float32, torch.float64]
 

@@ -6,7 +6,9 @@ import sys
 import pytest
 import torch
 
-from ssd_course import bench, impl, metrics, train
+from ssd_course import impl, metrics, train
+
+from ssd_course.tools import bench
 
 CLI = [sys.executable, "-m", "ssd_course"]
 
@@ -30,7 +32,7 @@ def test_the_named_configs():
 def test_augmentations_keep_the_objects(small_dataset):
     # fastai's per-item flips run before boxes are scaled to [-1, 1] and lose them: none used here.
     from ssd_course.data import unpad
-    from ssd_course.viz import plain
+    from ssd_course.data import plain
     counts = {}
     for augment in train.AUGMENTS:
         dls = train.make_dataloaders(train.get_config("smoke", augment=augment, bs=48), small_dataset,
@@ -94,12 +96,12 @@ def test_estimate_training_restores_the_weights_and_scales_with_epochs(small_dat
     import itertools
     import types
 
-    from ssd_course import lessons
+    from ssd_course.tools import notebook
     learn = train.make_learner(train.get_config("smoke", bs=8), path=small_dataset)
     before = {k: v.clone() for k, v in learn.model.state_dict().items()}
     ticks = itertools.count(0, 0.5)        # a clock on which every step takes 0.5 s
-    monkeypatch.setattr(lessons, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks)))
-    one, three = lessons.estimate_training(learn, epochs=1), lessons.estimate_training(learn, epochs=3)
+    monkeypatch.setattr(notebook, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks)))
+    one, three = notebook.estimate_training(learn, epochs=1), notebook.estimate_training(learn, epochs=3)
     batches = len(learn.dls.train) + len(learn.dls.valid) / 3
     assert one == pytest.approx(0.5 * batches) and three == pytest.approx(3 * one)
     after = learn.model.state_dict()

@@ -32,17 +32,6 @@ def test_one_known_box_is_drawn_at_the_right_pixels(tmp_path):
     assert png[:, 10:50].max() < 30
 
 
-def test_to_pixels_maps_minus_one_one_to_the_image_frame():
-    boxes = torch.tensor([[-1.0, -1.0, 1.0, 1.0], [0.0, -0.5, 0.5, 0.0]])
-    px = viz.to_pixels(boxes, height=100, width=200)
-    np.testing.assert_allclose(px, [[0, 0, 200, 100], [100, 25, 150, 50]])
-
-
-def test_anchors_convert_from_cxcywh():
-    np.testing.assert_allclose(viz.cxcywh_to_xyxy(torch.tensor([[0.5, 0.25, 0.2, 0.1]])),
-                               [[0.4, 0.2, 0.6, 0.3]], atol=1e-7)
-
-
 def test_batch_picture_is_saved(small_dataset, tmp_path):
     from ssd_course.data import get_dataloaders
     dls = get_dataloaders(small_dataset, size=64, bs=4, num_workers=0, device="cpu")

@@ -4,20 +4,27 @@ A case is data, not code: its calls hold declarative input specs (built into
 tensors by ``autograder.values.build_arg``, identically in the parent and in the
 sandboxed child), and it names where its expected value comes from
 (``reference``), how to compare (``compare``) and which known mistakes to look
-for when it fails (``mistakes``, see ``autograder.hints``).
+for when it fails (``mistakes``).
 
-    autograder/cases/<module>.py     public cases (shipped to students)
-    autograder/hidden/<module>.py    hidden cases (instructor's repository only)
+    autograder/cases/<module>.py     one exercise, public (shipped to students): its CASES,
+                                     the MISTAKES it recognises (hint, optional detector),
+                                     its PROPERTIES and its ERROR_PATTERNS
+    autograder/hidden/<module>.py    the same exercise, grader only: its hidden CASES and the
+                                     code of its mistakes and accepted alternatives
 
+Names are checked when a module loads, never matched by luck: a case naming a
+mistake or property its exercise's module does not define raises ValueError.
 Public cases are a strict subset of all cases: every exercise has hidden ones.
 """
 import importlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
+from autograder import hints
 from ssd_course import registry
 
 DEFAULT_TOL = {  # (atol, rtol) of a float comparison, by the output's dtype
@@ -116,9 +123,10 @@ class Case:
         points: what the case is worth.
         reference: where expected outputs come from: ``solutions``, ``torchvision``,
             or the name of a generator of all valid answers (e.g. ``nms_tie_orders``).
-        compare: ``match`` (each call's output against the reference) or a property
-            relating the calls' outputs (see ``autograder.verdict.PROPERTIES``).
-        mistakes: known mistakes to recognise when the case fails (``autograder.hints``).
+        compare: ``match`` (each call's output against the reference) or the name of a
+            property relating the calls' outputs (its exercise module's ``PROPERTIES``).
+        mistakes: known mistakes to recognise when the case fails, tried in this order
+            (names in its exercise module's ``MISTAKES``).
         grad_options: references whose gradients are all accepted (default: ``reference``).
         float64_reference: compute the reference in float64 and cast back (low-precision inputs).
         max_seconds: wall-time limit of each call, measured by the parent (timed cases).
@@ -139,6 +147,9 @@ class Case:
     meta: dict = field(default_factory=dict)
     hidden: bool = False
 
+    def __post_init__(self):
+        _check_names(self)
+
     @property
     def id(self) -> str:
         return f"{self.exercise}.{re.sub(r'[^a-z0-9]+', '_', self.name.lower()).strip('_')}"
@@ -150,6 +161,94 @@ class Case:
     def job(self) -> dict:
         """What the child receives: inputs only, never an expected value."""
         return {"id": self.id, "calls": [c.job() for c in self.calls]}
+
+
+# --- what an exercise's module declares ----------------------------------------------------
+
+@dataclass(frozen=True)
+class Mistake:
+    """A known wrong answer to one exercise: what the student reads, and how it is recognised.
+
+    Args:
+        hint: what to change, in a sentence or two; never a hidden case's values.
+        detect: ``detect(expected, got, tol) -> bool`` (value descriptions, see
+            ``autograder.verdict``) for a mistake recognised by the form of what came back:
+            a shape, a type, inf where a number belongs. None for one recognised by equality
+            with its code (``autograder/hidden/<module>.py``, grader only; a student copy has
+            its outputs on the public cases as data) or by one of the module's ERROR_PATTERNS.
+        on: what `detect` looks at: ``"output"`` (a call's result) or ``"gradient"`` (a
+            gradient that differs from the expected one).
+    """
+    hint: str
+    detect: Callable = None
+    on: str = "output"
+
+
+def exercise_module(exercise: str):
+    """The public module of `exercise` (module or function name), ``autograder/cases/<module>.py``.
+
+    Its tables: ``MISTAKES`` {name: Mistake}; ``PROPERTIES`` {name: property(case, expects,
+    results) -> a sentence saying what does not hold, or None}; ``ERROR_PATTERNS`` [(regex on
+    an error's type + message, mistake name)]. While the module is being imported (its
+    cases being built) it is what it has defined so far, so its tables come before its cases.
+    """
+    return importlib.import_module(f"autograder.cases.{registry.get(exercise).module}")
+
+
+def mistakes(exercise: str) -> dict:
+    return exercise_module(exercise).MISTAKES
+
+
+def properties(exercise: str) -> dict:
+    return exercise_module(exercise).PROPERTIES
+
+
+def hint(exercise: str, name: str) -> str:
+    """The text of hint `name`: a mistake of `exercise`, else a generic hint; KeyError if neither."""
+    own = mistakes(exercise)
+    return own[name].hint if name in own else hints.HINTS[name]
+
+
+def error_hint(exercise: str, error: dict):
+    """The hint name for an exception raised by `exercise`'s code, or None."""
+    return hints.for_error(error, exercise_module(exercise).ERROR_PATTERNS)
+
+
+def _check_tables(module):
+    """The module's tables, or ValueError saying what is missing or malformed."""
+    where = module.__name__
+    tables = [getattr(module, t, None) for t in ("MISTAKES", "PROPERTIES", "ERROR_PATTERNS")]
+    if any(t is None for t in tables):
+        raise ValueError(f"{where} must define MISTAKES, PROPERTIES and ERROR_PATTERNS before its cases")
+    own, props, patterns = tables
+    for name, mistake in own.items():
+        if not isinstance(mistake, Mistake) or not mistake.hint:
+            raise ValueError(f"{where}: mistake {name!r} needs a Mistake with a hint")
+        if name in hints.HINTS:   # one name, one text: an exercise cannot reword a generic hint
+            raise ValueError(f"{where}: mistake {name!r} shadows the generic hint of that name")
+        if mistake.on not in ("output", "gradient") or mistake.on == "gradient" and not mistake.detect:
+            raise ValueError(f"{where}: mistake {name!r}: on={mistake.on!r} (output, or gradient "
+                             "with a detector)")
+    if "match" in props:
+        raise ValueError(f"{where}: 'match' is not a property name (it compares to the reference)")
+    for pattern, name in patterns:
+        re.compile(pattern)
+        if name not in own:
+            raise ValueError(f"{where}: error pattern {pattern!r} names {name!r}, not a mistake of its own")
+    return own, props
+
+
+def _check_names(case):
+    """The mistakes and the property `case` names are defined by its exercise's module."""
+    module = exercise_module(case.exercise)
+    own, props = _check_tables(module)
+    unknown = [m for m in case.mistakes if m not in own]
+    if unknown:
+        raise ValueError(f"case {case.id}: mistakes {unknown} are not in {module.__name__}.MISTAKES "
+                         f"({', '.join(own)})")
+    if case.compare != "match" and case.compare not in props:
+        raise ValueError(f"case {case.id}: compare={case.compare!r} is neither 'match' nor in "
+                         f"{module.__name__}.PROPERTIES ({', '.join(props) or 'none'})")
 
 
 def hidden_available() -> bool:

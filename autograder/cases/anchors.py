@@ -1,7 +1,34 @@
-"""Public cases of exercise 2, `make_anchors(grids, zooms, ratios)` (lesson 03)."""
-from autograder.cases import Call, Case, py
+"""Exercise 2, `make_anchors(grids, zooms, ratios)` (lesson 03): its public cases and the
+mistakes they recognise."""
+from autograder import verdict
+from autograder.cases import Call, Case, Mistake, py
 
 EX = "anchors"
+
+
+def _grid_sizes_flat(exp, got, tol):
+    pairs = verdict.tensor_pairs(exp, got)
+    return len(pairs) == 2 and verdict.shape_of(pairs[1][1]) == verdict.shape_of(pairs[1][0])[:1]
+
+
+MISTAKES = {
+    "blog_transposed": Mistake("Anchors are in the blog's transposed order (x taken from the row): "
+                               "cells go row by row, cx = (c + .5)/g comes from the column c and "
+                               "cy = (r + .5)/g from the row r."),
+    "loops_swapped": Mistake("Zooms and ratios are nested the wrong way round: inside a cell the "
+                             "order is `for z in zooms: for (rw, rh) in ratios`."),
+    "corner_centres": Mistake("Anchor centres sit on the cells' corners: the centre of column c is "
+                              "(c + 0.5)/g."),
+    "wh_swapped": Mistake("Width and height are swapped: a ratio (rw, rh) gives width z*rw/g and "
+                          "height z*rh/g."),
+    "xyxy_anchors": Mistake("Anchors came back as corners (xyxy); the contract is cxcywh: "
+                            "(centre x, centre y, width, height)."),
+    "grid_sizes_g": Mistake("grid_sizes holds the cell size 1/g (a fraction of the image), not g."),
+    "grid_sizes_flat": Mistake("grid_sizes must be [A, 1] (one column): add the dimension with "
+                               "unsqueeze(1) or [:, None].", detect=_grid_sizes_flat),
+}
+ERROR_PATTERNS = []
+PROPERTIES = {}
 ORDER = ("blog_transposed", "loops_swapped", "corner_centres", "wh_swapped", "xyxy_anchors",
          "grid_sizes_g", "grid_sizes_flat")
 MULTI = dict(grids=(4, 2, 1), zooms=(0.7, 1.0, 1.3), ratios=((1.0, 1.0), (1.0, 0.5), (0.5, 1.0)))

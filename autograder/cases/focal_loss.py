@@ -1,9 +1,55 @@
-"""Public cases of exercise 5, `focal_loss(logits, targets, alpha=0.25, gamma=2.0)` (lesson 05)."""
+"""Exercise 5, `focal_loss(logits, targets, alpha=0.25, gamma=2.0)` (lesson 05): its public cases
+and the mistakes they recognise."""
 import numpy as np
 
-from autograder.cases import Call, Case, py, random_ints, random_normal, tensor
+from autograder import verdict
+from autograder.cases import Call, Case, Mistake, py, random_ints, random_normal, tensor
 
 EX = "focal_loss"
+
+
+# --- mistakes: the hint of each, and a detector for those recognised by the output's form -----
+
+def _not_scalar(exp, got, tol):
+    pairs = verdict.tensor_pairs(exp, got)
+    return bool(pairs) and pairs[0][0]["shape"] == [] and pairs[0][1]["shape"] != [] \
+        and int(np.prod(pairs[0][1]["shape"])) == 1
+
+
+def _not_finite(exp, got, tol):
+    """inf or NaN where the expected value is a finite number (e.g. a log that reached 0)."""
+    return any(g.dtype.kind == "f" and (~np.isfinite(g) & np.isfinite(e.astype(float))).any()
+               for e, g in verdict.same_shape_arrays(exp, got))
+
+
+def _background_gradient(exp, got, tol):
+    """A gradient (of the logits, [A, C]) that reached column 0."""
+    return got.get("array") is not None and got["array"].ndim == 2 and np.any(got["array"][:, 0] != 0)
+
+
+MISTAKES = {
+    "background_kept": Mistake("The background column is in the loss: drop column 0 of the logits "
+                               "and of the one-hot targets (logits[:, 1:], t[:, 1:])."),
+    "alpha_swapped": Mistake("alpha weighs the wrong class: objects (t = 1) get alpha, the rest "
+                             "1 - alpha."),
+    "gamma_missing": Mistake("The focusing term is missing: multiply the weight by (1 - p_t) ** gamma."),
+    "divided_by_c_minus_1": Mistake("Divide the sum by C, the number of classes including the "
+                                    "background (logits.shape[1]), not by C - 1."),
+    "mean_reduction": Mistake("Sum over anchors and classes, then divide by C; not the mean."),
+    "not_divided": Mistake("Divide the sum by C (logits.shape[1])."),
+    "not_scalar": Mistake("Return a scalar: a 0-dimensional Tensor[] (.sum() with no dim), not shape "
+                          "[1].", detect=_not_scalar),
+    "grad_background": Mistake("Column 0 (the background) received a gradient: the loss must not use "
+                               "logits[:, 0].", detect=_background_gradient, on="gradient"),
+    "log_underflow": Mistake("The loss is inf or NaN for a confidently wrong logit: in float32 "
+                             "sigmoid(z) rounds to 0 below z = -104 or so, and log(0) = -inf. Write "
+                             "-log(sigmoid(z)) as max(-z, 0) - log(sigmoid(|z|)), or use "
+                             "F.binary_cross_entropy_with_logits.", detect=_not_finite),
+    "cuda_trap": Mistake("Do not call .cuda(): build the one-hot targets on the logits' device "
+                         "(F.one_hot(targets, C).to(logits))."),
+}
+ERROR_PATTERNS = [(r"CUDA|cuda|NVIDIA driver", "cuda_trap")]
+PROPERTIES = {}
 FOCAL = ("background_kept", "alpha_swapped", "gamma_missing", "divided_by_c_minus_1",
          "mean_reduction", "not_divided", "not_scalar", "grad_background", "log_underflow")
 

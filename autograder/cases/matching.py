@@ -1,9 +1,36 @@
-"""Public cases of exercise 4, `map_to_ground_truth(overlaps)` (lesson 04)."""
+"""Exercise 4, `map_to_ground_truth(overlaps)` (lesson 04): its public cases and the mistakes
+they recognise."""
 import numpy as np
 
-from autograder.cases import Call, Case, tensor
+from autograder import verdict
+from autograder.cases import Call, Case, Mistake, tensor
 
 EX = "matching"
+
+
+def _max_over_anchors(exp, got, tol):
+    pairs = verdict.tensor_pairs(exp, got)
+    return bool(pairs) and len(pairs[0][0]["shape"]) == 1 and \
+        verdict.shape_of(pairs[0][1]) != verdict.shape_of(pairs[0][0])
+
+
+MISTAKES = {
+    "forced_missing": Mistake("No forced matches: after the per-anchor max, every ground truth g "
+                              "claims its best anchor a_g (overlaps.max(1)): gt_overlap[a_g] = 1.99, "
+                              "gt_idx[a_g] = g."),
+    "first_wins": Mistake("Two ground truths share a best anchor and the first one won: the later "
+                          "one must win, as in the blog's loop. Indexed assignment with repeated "
+                          "indices keeps an unspecified value; make the order explicit (a loop over "
+                          "g, or scatter_reduce with 'amax')."),
+    "forced_idx_missing": Mistake("Forced anchors got 1.99 but kept their old gt_idx: set "
+                                  "gt_idx[a_g] = g as well."),
+    "last_index_ties": Mistake("Ties between ground truths must go to the first index, as Tensor.max "
+                               "gives; yours takes the last."),
+    "max_over_anchors": Mistake("overlaps is [G, A]: each anchor's best ground truth is a max over "
+                                "dim 0, giving results of shape [A].", detect=_max_over_anchors),
+}
+ERROR_PATTERNS = []
+PROPERTIES = {}
 MATCH = ("forced_missing", "first_wins", "forced_idx_missing", "last_index_ties", "max_over_anchors")
 
 

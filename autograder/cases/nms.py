@@ -1,12 +1,65 @@
-"""Public cases of exercise 6, `nms(boxes, scores, overlap=0.5, top_k=100) -> Tensor[K]` (lesson 07)."""
+"""Exercise 6, `nms(boxes, scores, overlap=0.5, top_k=100) -> Tensor[K]` (lesson 07): its public
+cases, the mistakes they recognise and the properties they check."""
 import numpy as np
 
-from autograder.cases import Call, Case, py, random_boxes, tensor
+from autograder import verdict
+from autograder.cases import Call, Case, Mistake, py, random_boxes, tensor
 
 EX = "nms"
+
+
+# --- mistakes: the hint of each, and a detector for those recognised by the output's form -----
+
+def _keep_count(exp, got, tol):
+    return (got.get("kind") in ("tuple", "list") and len(got["items"]) == 2
+            and verdict.agrees(exp, got["items"][0], tol))
+
+
+def _ascending(exp, got, tol):
+    options = exp["options"] if exp["kind"] == "one_of" else [exp]
+    return got.get("array") is not None and got.get("kind") == "tensor" and any(
+        o["array"].shape == got["array"].shape and o["array"].size > 1
+        and (o["array"][::-1] == got["array"]).all() for o in options)
+
+
+def _bool_mask(exp, got, tol):
+    return got.get("kind") == "tensor" and got["dtype"] == "bool"
+
+
+MISTAKES = {
+    "suppress_at_threshold": Mistake("A box whose IoU equals `overlap` was suppressed: suppress only "
+                                     "when IoU > overlap (strictly); equal survives."),
+    "keep_count": Mistake("Returned (keep, count) like the blog's NMS: return only the kept indices, "
+                          "a Tensor[K] of int64.", detect=_keep_count),
+    "top_k_ignored": Mistake("Only the top_k highest-scoring boxes are candidates: cut the "
+                             "score-sorted order to top_k before suppressing."),
+    "sorted_positions": Mistake("The indices point into the score-sorted order: map them back to the "
+                                "original boxes (order[keep])."),
+    "ascending": Mistake("The right boxes, in the wrong order: return them highest score first.",
+                         detect=_ascending),
+    "bool_mask": Mistake("Returned a mask: return the int64 indices of the kept boxes, highest score "
+                         "first.", detect=_bool_mask),
+}
+ERROR_PATTERNS = []
 NMS = ("suppress_at_threshold", "keep_count", "top_k_ignored", "sorted_positions", "ascending",
        "bool_mask")
 
+
+# --- properties: relations between the outputs of a case's calls -------------------------------
+
+def _order_invariant(case, expects, results):
+    perm = np.asarray(case.meta["perm"])
+    a, b = results[0]["output"].get("array"), results[1]["output"].get("array")
+    if a is None or b is None or b.size and (b.min() < 0 or b.max() >= perm.size) \
+            or not np.array_equal(perm[b] if b.size else b, a):
+        return "shuffling the input boxes changed which boxes are kept"
+    return None
+
+
+PROPERTIES = {"order_invariant": _order_invariant}
+
+
+# --- cases ------------------------------------------------------------------------------------
 
 def nms(boxes, scores, dtype="float32", layout="contiguous", **kwargs):
     return Call((tensor(boxes, dtype=dtype, layout=layout), tensor(scores, dtype=dtype)),

@@ -1,6 +1,9 @@
-"""Hidden cases of exercise 2, make_anchors (grader only)."""
+"""Exercise 2, make_anchors, for the grader only: its hidden cases and the code of its mistakes."""
+import torch
+
 from autograder.cases import Call, Case, py
 from autograder.cases.anchors import EX, MULTI, ORDER, anchors
+from autograder.hidden.variants import Variants
 
 CASES = [
     Case(EX, "a 3x3 grid (odd size)",
@@ -17,3 +20,40 @@ CASES = [
          (Call((py(list(MULTI["grids"])), py(list(MULTI["zooms"])),
                 py([list(r) for r in MULTI["ratios"]]))),), mistakes=ORDER),
 ]
+
+
+# --- the mistakes' code ----------------------------------------------------------------------
+
+def _anchors(grids=(4,), zooms=(1.0,), ratios=((1.0, 1.0),), transposed=False, ratio_major=False,
+             corner=False, wh_swapped=False, xyxy=False, cell_count=False):
+    if ratio_major:
+        sizes = [(z * rw, z * rh) for (rw, rh) in ratios for z in zooms]
+    else:
+        sizes = [(z * rw, z * rh) for z in zooms for (rw, rh) in ratios]
+    if wh_swapped:
+        sizes = [(h, w) for (w, h) in sizes]
+    rows, cells = [], []
+    for g in grids:
+        for r in range(g):
+            for c in range(g):
+                cx, cy = ((c, r) if corner else (c + .5, r + .5))
+                if transposed:
+                    cx, cy = cy, cx
+                for (w, h) in sizes:
+                    box = [cx / g, cy / g, w / g, h / g]
+                    if xyxy:
+                        box = [box[0] - box[2] / 2, box[1] - box[3] / 2,
+                               box[0] + box[2] / 2, box[1] + box[3] / 2]
+                    rows.append(box)
+                    cells.append([float(g) if cell_count else 1.0 / g])
+    return torch.tensor(rows, dtype=torch.float32), torch.tensor(cells, dtype=torch.float32)
+
+
+VARIANTS = Variants(EX, CASES, mistakes={
+    "blog_transposed": lambda *a, **kw: _anchors(*a, transposed=True, **kw),
+    "loops_swapped": lambda *a, **kw: _anchors(*a, ratio_major=True, **kw),
+    "corner_centres": lambda *a, **kw: _anchors(*a, corner=True, **kw),
+    "wh_swapped": lambda *a, **kw: _anchors(*a, wh_swapped=True, **kw),
+    "xyxy_anchors": lambda *a, **kw: _anchors(*a, xyxy=True, **kw),
+    "grid_sizes_g": lambda *a, **kw: _anchors(*a, cell_count=True, **kw),
+}, alternatives={})

@@ -1,6 +1,7 @@
-"""Hidden cases of exercise 1, flatten_conv (grader only)."""
+"""Exercise 1, flatten_conv, for the grader only: its hidden cases and the code of its mistakes."""
 from autograder.cases import Call, Case, py, random_normal, tensor
 from autograder.cases.flatten_conv import EX, ORDER, head
+from autograder.hidden.variants import Variants
 
 CASES = [
     Case(EX, "a 1x1 grid with k=9",
@@ -14,7 +15,28 @@ CASES = [
     Case(EX, "gradients reach the right channels of a 3x2 map with k=2",
          (Call((head(25, B=2, k=2, F=4, H=3, W=2, grad=True), py(2)),
                grad={"wrt": [0], "upstream": tensor(random_normal(26, (2, 12, 4)))}),),
-         mistakes=ORDER + ("grad_cut",)),
+         mistakes=ORDER),
     Case(EX, "k passed by keyword, a 2x4 map",
          (Call((head(27, B=1, k=3, F=3, H=2, W=4),), kwargs={"k": py(3)}),), mistakes=ORDER),
 ]
+
+
+# --- the mistakes' code ----------------------------------------------------------------------
+
+def _flatten(x, k, order):
+    B, kF, H, W = x.shape
+    F_ = kF // k
+    if order == "no_permute":
+        return x.reshape(B, -1, F_)
+    if order == "column_major":
+        return x.permute(0, 3, 2, 1).reshape(B, -1, F_)
+    # anchor_minor: channel c read as (feature c // k, anchor c % k)
+    x = x.permute(0, 2, 3, 1).reshape(B, H, W, F_, k)
+    return x.transpose(-1, -2).reshape(B, -1, F_)
+
+
+VARIANTS = Variants(EX, CASES, mistakes={
+    "column_major": lambda x, k: _flatten(x, k, "column_major"),
+    "anchor_minor": lambda x, k: _flatten(x, k, "anchor_minor"),
+    "no_permute": lambda x, k: _flatten(x, k, "no_permute"),
+}, alternatives={})

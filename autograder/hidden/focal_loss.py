@@ -1,8 +1,12 @@
-"""Hidden cases of exercise 5, focal_loss (grader only)."""
+"""Exercise 5, focal_loss, for the grader only: its hidden cases, the code of its mistakes, an
+accepted alternative (the weight not detached) and torchvision's sigmoid_focal_loss as a
+reference."""
 import numpy as np
+import torch.nn.functional as F
 
 from autograder.cases import Case, random_ints, random_normal
 from autograder.cases.focal_loss import EX, FOCAL, loss, mostly_background
+from autograder.hidden.variants import Variants
 
 BOTH_GRADS = ("solutions", "weight_not_detached")
 
@@ -29,3 +33,44 @@ CASES = [
          (loss(random_normal(61, (7, 3), 1.0), np.array([0, 1, 2, 0, 0, 1, 2]), alpha=0.25,
                gamma=3.0, layout="strided"),), mistakes=FOCAL),
 ]
+
+
+# --- the mistakes' code, the alternative and the reference -----------------------------------
+
+def _focal(logits, targets, alpha=0.25, gamma=2.0, keep_background=False, alpha_swapped=False,
+           use_gamma=True, divide="C", detach=True):
+    C = logits.shape[1]
+    t = F.one_hot(targets, C).to(logits)
+    x = logits
+    if not keep_background:
+        t, x = t[:, 1:], x[:, 1:]
+    p = x.sigmoid()
+    p_t = p * t + (1 - p) * (1 - t)
+    a = (1 - alpha) if alpha_swapped else alpha
+    w = a * t + (1 - a) * (1 - t)
+    if use_gamma:
+        w = w * (1 - p_t) ** gamma
+    if detach:
+        w = w.detach()
+    loss = (w * F.binary_cross_entropy_with_logits(x, t, reduction="none")).sum()
+    return {"C": loss / C, "C-1": loss / (C - 1), "none": loss, "mean": loss / t.numel()}[divide]
+
+
+def _tv_focal(logits, targets, alpha=0.25, gamma=2.0):
+    from torchvision.ops import sigmoid_focal_loss
+    C = logits.shape[1]
+    t = F.one_hot(targets, C)[:, 1:].to(logits)
+    return sigmoid_focal_loss(logits[:, 1:], t, alpha, gamma, reduction="sum") / C
+
+
+VARIANTS = Variants(EX, CASES, mistakes={
+    "background_kept": lambda *a, **kw: _focal(*a, keep_background=True, **kw),
+    "alpha_swapped": lambda *a, **kw: _focal(*a, alpha_swapped=True, **kw),
+    "gamma_missing": lambda *a, **kw: _focal(*a, use_gamma=False, **kw),
+    "divided_by_c_minus_1": lambda *a, **kw: _focal(*a, divide="C-1", **kw),
+    "mean_reduction": lambda *a, **kw: _focal(*a, divide="mean", **kw),
+    "not_divided": lambda *a, **kw: _focal(*a, divide="none", **kw),
+}, alternatives={
+    "torchvision": _tv_focal,
+    "weight_not_detached": lambda *a, **kw: _focal(*a, detach=False, **kw),
+})

@@ -1,8 +1,11 @@
-"""Hidden cases of exercise 3, jaccard (grader only)."""
+"""Exercise 3, jaccard, for the grader only: its hidden cases, the code of its mistakes and
+torchvision's box_iou as a reference."""
 import numpy as np
+import torch
 
 from autograder.cases import Case, random_boxes, random_permutation
 from autograder.cases.jaccard import EX, IOU, pair
+from autograder.hidden.variants import Variants, iou
 
 A6 = random_boxes(31, 6, scale=50)
 B5 = random_boxes(32, 5, scale=50)
@@ -35,3 +38,22 @@ CASES = [
          (pair(random_boxes(40, 4, scale=300), random_boxes(41, 3, scale=300), layout="strided"),),
          mistakes=IOU),
 ]
+
+
+# --- the mistakes' code and the reference --------------------------------------------------
+
+def _xywh_to_xyxy(b):
+    return torch.cat([b[:, :2], b[:, :2] + b[:, 2:]], dim=1)
+
+
+def _tv_box_iou(box_a, box_b):
+    from torchvision.ops import box_iou
+    return box_iou(box_a, box_b)
+
+
+VARIANTS = Variants(EX, CASES, mistakes={
+    "plus_one": lambda a, b: iou(a, b, plus=1.0),
+    "xywh": lambda a, b: iou(_xywh_to_xyxy(a), _xywh_to_xyxy(b)),
+    "no_clamp": lambda a, b: iou(a, b, clamp=False),
+    "union_without_intersection": lambda a, b: iou(a, b, minus_inter=False),
+}, alternatives={"torchvision": _tv_box_iou})

@@ -1,8 +1,13 @@
-"""Hidden cases of exercise 6, nms (grader only)."""
+"""Exercise 6, nms, for the grader only: its hidden cases, the code of its mistakes, every valid
+answer of a case with tied scores, and torchvision's nms as a reference."""
+import itertools
+
 import numpy as np
+import torch
 
 from autograder.cases import Case, random_boxes, random_permutation
 from autograder.cases.nms import EX, NMS, distinct_scores, nms
+from autograder.hidden.variants import OneOf, Variants, iou
 
 
 def kept_by_greedy(boxes, scores, overlap=0.5):
@@ -54,3 +59,60 @@ CASES = [
     Case(EX, "more boxes than top_k, with overlaps among the candidates",
          (nms(random_boxes(84, 60, scale=80), distinct_scores(85, 60), top_k=20),), mistakes=NMS),
 ]
+
+
+# --- the mistakes' code, the tie orders and the reference ------------------------------------
+
+def _greedy(boxes, order, overlap, strict=True):
+    """Greedy NMS over candidates in the given order (IoU computed as the solution does)."""
+    if len(order) == 0:
+        return torch.zeros(0, dtype=torch.int64)
+    cand = boxes[torch.as_tensor(order)]
+    ious = iou(cand, cand)
+    keep, remaining = [], list(range(len(order)))
+    while remaining:
+        best, rest = remaining[0], remaining[1:]
+        keep.append(order[best])
+        remaining = [j for j in rest if (ious[best, j] <= overlap if strict else ious[best, j] < overlap)]
+    return torch.tensor(keep, dtype=torch.int64)
+
+
+def _score_order(scores):
+    return scores.argsort(descending=True, stable=True).tolist()
+
+
+def _positions(boxes, scores, overlap, top_k):
+    order = _score_order(scores)[:top_k]
+    keep = _greedy(boxes, order, overlap).tolist()
+    return torch.tensor([order.index(i) for i in keep], dtype=torch.int64)
+
+
+def nms_tie_orders(boxes, scores, overlap=0.5, top_k=100):
+    """Every answer greedy NMS can give when tied scores may be taken in any order."""
+    values = scores.tolist()
+    groups = [list(g) for _, g in itertools.groupby(_score_order(scores), key=lambda i: values[i])]
+    n_orders = 1
+    for g in groups:
+        n_orders *= len(list(itertools.permutations(g)))
+    if n_orders > 50_000:
+        raise ValueError("too many tie orders for an exhaustive tie case; use fewer ties")
+    answers = {}
+    for perms in itertools.product(*(itertools.permutations(g) for g in groups)):
+        order = [i for p in perms for i in p][:top_k]
+        keep = _greedy(boxes, order, overlap)
+        answers.setdefault(tuple(keep.tolist()), keep)
+    return OneOf(answers.values())
+
+
+def _tv_nms(boxes, scores, overlap=0.5, top_k=100):
+    from torchvision.ops import nms as tv_nms
+    order = scores.argsort(descending=True, stable=True)[:top_k]
+    return order[tv_nms(boxes[order], scores[order], overlap)]
+
+
+VARIANTS = Variants(EX, CASES, mistakes={
+    "suppress_at_threshold": lambda b, s, overlap=0.5, top_k=100:
+        _greedy(b, _score_order(s)[:top_k], overlap, strict=False),
+    "top_k_ignored": lambda b, s, overlap=0.5, top_k=100: _greedy(b, _score_order(s), overlap),
+    "sorted_positions": lambda b, s, overlap=0.5, top_k=100: _positions(b, s, overlap, top_k),
+}, alternatives={"torchvision": _tv_nms, "nms_tie_orders": nms_tie_orders})

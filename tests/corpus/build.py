@@ -7,7 +7,7 @@ starts as the reference solutions, then the entry's files go over them:
 """
 from pathlib import Path
 
-from autograder.bench import solutions_submission
+from autograder.layout import solutions_submission
 from ssd_course import registry
 
 CORPUS = Path(__file__).resolve().parent
@@ -38,7 +38,7 @@ def make_submission(name: str, root: Path, fill=None) -> Path:
 
 def stubs_submission(root: Path) -> Path:
     """A course copy holding the untouched stubs (what a student starts from)."""
-    from ssd_course.stubs import expected_stubs
+    from ssd_course.tools.stubs import expected_stubs
 
     for rel, text in expected_stubs().items():
         (Path(root) / rel).parent.mkdir(parents=True, exist_ok=True)

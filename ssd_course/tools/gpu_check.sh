@@ -18,5 +18,5 @@ python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upg
 } 2>&1 | tee "$OUT/lesson08.log"
 timeout ${BENCH_S:-140} python3 -m ssd_course bench --gpu --epochs ${EPOCHS:-4} --data "$DATA/bench" \
     --json "$OUT/bench.json" 2>&1 | grep -v -e "^note:" | tee "$OUT/bench.log"
-timeout ${DIST_S:-45} torchrun --standalone --nproc_per_node 1 -m ssd_course.fast --config gpu \
+timeout ${DIST_S:-45} torchrun --standalone --nproc_per_node 1 -m ssd_course.distributed --config gpu \
     --data "$DATA/bench" --epochs 2 2>&1 | grep -v -e "Epoch " | tee "$OUT/torchrun.log"

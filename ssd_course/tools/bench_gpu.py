@@ -3,7 +3,7 @@
     bench --gpu: <device>, torch <v>, fastai <v>; <dataset>; <E> epoch(s)
     data: baseline <N> img/s, ours <N> img/s, speedup <x>x
         the training DataLoader alone (no model): fastai's per-item PIL path with its
-        workers and the blog's augmentations, against the cache (`fast.CachedDetectionDL`)
+        workers and the blog's augmentations, against the cache (`gpu_loader.CachedDetectionDL`)
     compute: baseline <N> img/s, ours <N> img/s, speedup <x>x
         training steps on one batch already on the device (no loading): fp32, the loop
         loss and fastai's Adam, against bf16 autocast, channels_last, the batched loss, fused AdamW
@@ -15,7 +15,7 @@
         separates what the switches buy in speed from what the gpu config's
         hyperparameters buy in accuracy
     ddp: <N> processes <T> img/s in all, <T/N> img/s per process; 1 process <O> img/s; scaling efficiency <e>%
-        with more than one GPU only: `fast.main` (the gpu config) under torchrun on 1 and on
+        with more than one GPU only: `distributed.main` (the gpu config) under torchrun on 1 and on
         N = all the GPUs, one process each; efficiency = T / (N x O)
 
 The baseline is the `blog` config and ours the `gpu` config (`train.CONFIGS`),
@@ -36,7 +36,7 @@ from pathlib import Path
 
 import torch
 
-from ssd_course import fast
+from ssd_course.tools import speed
 
 PASCAL_SIZED = dict(n_train=2000, n_valid=500, min_side=375, max_side=500)
 QUICK_SIZED = dict(n_train=16, n_valid=8, min_side=96, max_side=160)
@@ -66,7 +66,7 @@ def _fit(config, root, seed: int = 0, warm_up: bool = True):
     from ssd_course.train import make_learner, train
     if warm_up:
         warm = make_learner(config, path=root, verbose=False)
-        fast.train_steps(warm, warm.dls.train.one_batch(), 1)
+        speed.train_steps(warm, warm.dls.train.one_batch(), 1)
         del warm
     torch.manual_seed(seed)
     learn = make_learner(config, path=root, verbose=False)
@@ -89,8 +89,8 @@ def bench_gpu(data=None, epochs: int = 5, quick: bool = False, steps: int = 10, 
         steps (int): timed steps of the compute-only figure.
     """
     import fastai
-    from ssd_course.data import SyntheticSpec, make_synthetic
-    from ssd_course.lessons import data_root
+    from ssd_course.synthetic import SyntheticSpec, make_synthetic
+    from ssd_course.tools.notebook import data_root
     from ssd_course.metrics import evaluate
     from ssd_course.train import make_learner
     sizes = dict(QUICK_SIZED if quick else PASCAL_SIZED)
@@ -116,14 +116,14 @@ def bench_gpu(data=None, epochs: int = 5, quick: bool = False, steps: int = 10, 
 
     # 1. the data pipeline alone, then 2. compute alone: one Learner of each recipe serves both
     learn_b = make_learner(baseline, path=root, verbose=False)
-    data_b = fast.loader_speed(learn_b.dls.train)
+    data_b = speed.loader_speed(learn_b.dls.train)
     start = time.perf_counter()
     learn_o = make_learner(ours, path=root, verbose=False)
     out["cache_seconds"] = time.perf_counter() - start
-    data_o = fast.loader_speed(learn_o.dls.train)
+    data_o = speed.loader_speed(learn_o.dls.train)
     print(f"data: baseline {data_b:.0f} img/s, ours {data_o:.0f} img/s, speedup {data_o / data_b:.1f}x "
           f"(ours: images decoded once, {out['cache_seconds']:.1f} s before the first epoch)", flush=True)
-    comp_b, comp_o = fast.compute_speed(learn_b, steps), fast.compute_speed(learn_o, steps)
+    comp_b, comp_o = speed.compute_speed(learn_b, steps), speed.compute_speed(learn_o, steps)
     print(f"compute: baseline {comp_b:.0f} img/s, ours {comp_o:.0f} img/s, speedup {comp_o / comp_b:.1f}x",
           flush=True)
     out.update(data_baseline=data_b, data_ours=data_o, compute_baseline=comp_b, compute_ours=comp_o)
@@ -158,7 +158,7 @@ def bench_gpu(data=None, epochs: int = 5, quick: bool = False, steps: int = 10, 
 # --- several processes --------------------------------------------------------------------------
 
 def ddp_command(n: int, config, root, report) -> list:
-    """argv of `fast.main` training `config` on `n` processes of this machine, writing its `--report`.
+    """argv of `distributed.main` training `config` on `n` processes of this machine, writing its `--report`.
 
     torchrun --standalone: a rendezvous on this machine at a free port. Every field where
     `config` differs from its named config travels as ``--set FIELD=VALUE``.
@@ -169,7 +169,7 @@ def ddp_command(n: int, config, root, report) -> list:
     settings = [f"--set={f.name}={getattr(config, f.name)}" for f in fields(config)
                 if getattr(config, f.name) != getattr(named, f.name)]
     return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={n}",
-            "-m", "ssd_course.fast", "--config", config.name, "--data", str(root), "--report", str(report),
+            "-m", "ssd_course.distributed", "--config", config.name, "--data", str(root), "--report", str(report),
             *settings]
 
 
@@ -195,7 +195,7 @@ def ddp_line(f: dict) -> str:
 def bench_ddp(config, root, n: int = None, run=subprocess.run) -> dict:
     """Train `config` under torchrun on 1 process, then on `n` (default: every GPU); print the ddp line.
 
-    Each run is a fresh `fast.main` (its own cache, cuDNN's timing in its fit), so the
+    Each run is a fresh `distributed.main` (its own cache, cuDNN's timing in its fit), so the
     two pay the same one-time costs. `run` is `subprocess.run` (a test passes its own).
 
     Returns:

@@ -18,17 +18,14 @@ DEFAULT_OUT = Path("out/demo")
 PICTURE_SCORE = 0.3   # detections drawn in the picture: the confident ones
 
 
-def default_impl() -> str:
-    return "solutions" if impl.solutions_dir() is not None else "student"
-
-
 def prepare_dataset(path):
     """The dataset root for `path`: "pascal", an existing dataset, or the synthetic set (made if missing).
 
     The default folder (data/synthetic) belongs to the demo: it is rewritten when the
     generator's settings changed. Any other folder holding a train.json is used as it is.
     """
-    from ssd_course.data import dataset_path, make_synthetic
+    from ssd_course.data import dataset_path
+    from ssd_course.synthetic import make_synthetic
     from ssd_course.train import DEFAULT_DATA
     root = Path(path)
     if str(path).lower() in ("pascal", "pascal_2007", "voc"):
@@ -42,7 +39,7 @@ def save_predictions(learn, path, n: int = 8, score_thresh: float = PICTURE_SCOR
     """Draw the first `n` validation images: predictions after NMS next to the ground truth."""
     import torch
     from ssd_course import viz
-    from ssd_course.data import denormalize
+    from ssd_course.data import denormalize, plain
     from ssd_course.metrics import targets_of
     from ssd_course.postprocess import detect
     x, bbox, clas = learn.dls.valid.one_batch()
@@ -50,7 +47,7 @@ def save_predictions(learn, path, n: int = 8, score_thresh: float = PICTURE_SCOR
     model = learn.model.eval()
     with torch.no_grad():
         preds = detect(*model(x), learn.anchors, learn.grid_sizes, score_thresh=score_thresh)
-    fig = viz.predictions_figure(denormalize(viz.plain(x)), preds, targets_of(bbox, clas),
+    fig = viz.predictions_figure(denormalize(plain(x)), preds, targets_of(bbox, clas),
                                  vocab=learn.dls.vocab)
     return viz.save(fig, path)
 
@@ -68,7 +65,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     start = time.perf_counter()
-    impl.use(args.impl or default_impl())          # printed when training starts (train.ShowRun)
+    impl.use(args.impl or impl.command_default())          # printed when training starts (train.ShowRun)
     from ssd_course import metrics, train
     from ssd_course.data import DatasetUnavailable
     config = train.get_config(args.config, epochs=args.epochs)

@@ -12,15 +12,11 @@ checks), the markers and the hints, and raises NotImplementedError in place of
 the code. `ssd-course stubs` rewrites the files; `ssd-course stubs --check`
 (and a test) fails when they drift from the solutions.
 """
-import re
 from pathlib import Path
 
 from ssd_course import registry
 from ssd_course.impl import repo_root, solutions_dir
-
-BEGIN = re.compile(r"^(?P<indent>\s*)# ==== BEGIN EXERCISE.*====\s*$")
-END = re.compile(r"^\s*# ==== END EXERCISE ====\s*$")
-HINT = re.compile(r"^\s*# HINT:")
+from ssd_course.tools import markers
 
 STAMP = '''\
 # Your exercise file. Write your code between the BEGIN/END EXERCISE markers and
@@ -29,33 +25,18 @@ STAMP = '''\
 '''
 
 
-def not_implemented_message(ex: registry.Exercise) -> str:
-    return (f"Exercise {ex.number} (lesson {ex.lesson}): {ex.function} is not written yet. "
-            f"Write it in {ex.path}, then run check('{ex.module}').")
-
-
 def make_stub(source: str, ex: registry.Exercise) -> str:
     """The stub text for one exercise, given its solution's source text."""
-    out, inside = [STAMP.format(module=ex.module)], False
-    for line in source.splitlines(keepends=True):
-        begin = BEGIN.match(line)
-        if begin:
-            if inside:
-                raise ValueError(f"{ex.module}: nested BEGIN EXERCISE marker")
-            inside, indent = True, begin["indent"]
+    out = [STAMP.format(module=ex.module)]
+    for label, line in markers.lines(source, ex.module):
+        if label == markers.BEGIN_LINE:
+            indent = markers.BEGIN.match(line)["indent"]
             out += [line, f"{indent}# TODO: write {ex.function} here, in place of the `raise` below.\n"]
-        elif END.match(line):
-            if not inside:
-                raise ValueError(f"{ex.module}: END EXERCISE without BEGIN")
-            out += [f"{indent}raise NotImplementedError(\n{indent}    {not_implemented_message(ex)!r})\n",
+        elif label == markers.END_LINE:
+            out += [f"{indent}raise NotImplementedError(\n{indent}    {markers.not_implemented_message(ex)!r})\n",
                     line]
-            inside = False
-        elif not inside or HINT.match(line):
+        elif label != markers.SOLUTION:
             out.append(line)
-    if inside:
-        raise ValueError(f"{ex.module}: BEGIN EXERCISE without END")
-    if len(out) == 1 or not any(BEGIN.match(l) for l in out):
-        raise ValueError(f"{ex.module}: no BEGIN EXERCISE marker found")
     return "".join(out)
 
 

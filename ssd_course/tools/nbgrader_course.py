@@ -27,8 +27,8 @@ Written:
     OUT/source/<lesson>/<lesson>.ipynb    the lesson: a set-up cell, one graded cell per exercise
     OUT/source/<lesson>/<module>.py       the lesson's exercise stubs
 
-for each lesson that introduces an exercise (02, 03, 04, 05, 07). The README's
-nbgrader section walks through the nbgrader commands that follow.
+for each lesson that introduces an exercise (02, 03, 04, 05, 07). docs/instructors.md's
+"The nbgrader course" walks through the nbgrader commands that follow.
 """
 import copy
 import re
@@ -36,7 +36,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from ssd_course import lessons, registry, stubs
+from ssd_course import registry
+from ssd_course.impl import solutions_dir
+from ssd_course.tools import lessons, markers, stubs
 
 COURSE_ID = "ssd-course"
 POINTS = 10            # per exercise
@@ -164,22 +166,15 @@ def assignment_stub(ex: registry.Exercise, stub_text: str) -> str:
         f"# markers, keep the function's signature, and submit this file with the notebook.\n"))
     message = (f"Exercise {ex.number} (lesson {ex.lesson}): {ex.function} is not written yet. "
                f"Write it in {ex.module}.py, in this assignment's folder, then run its graded cell.")
-    return text.replace(repr(stubs.not_implemented_message(ex)), repr(message))
+    return text.replace(repr(markers.not_implemented_message(ex)), repr(message))
 
 
 def solution_lines(solutions_folder=None) -> dict:
     """{module: [stripped non-blank lines the stubs blank out]} from the solutions' exercise regions."""
-    folder = Path(solutions_folder or stubs.solutions_dir() or "")
+    folder = Path(solutions_folder or solutions_dir() or "")
     out = {}
     for ex in registry.EXERCISES:
-        lines, inside = [], False
-        for line in (folder / f"{ex.module}.py").read_text().splitlines():
-            if stubs.BEGIN.match(line):
-                inside = True
-            elif stubs.END.match(line):
-                inside = False
-            elif inside and line.strip() and not stubs.HINT.match(line):
-                lines.append(line.strip())
+        lines = markers.solution_code((folder / f"{ex.module}.py").read_text(), ex.module)
         out[ex.module] = lines
     return out
 
@@ -353,5 +348,5 @@ def run(args) -> int:
               f"  ({len(modules) * args.points:g} points)")
     print(f"wrote {out / 'nbgrader_config.py'}\n"
           f"next: cd {out} && {Path(sys.executable).parent / 'nbgrader'} generate_assignment \"*\"   "
-          f"(see the README, section nbgrader)")
+          f"(see docs/instructors.md, section \"The nbgrader course\")")
     return 0

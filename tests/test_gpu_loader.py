@@ -1,4 +1,4 @@
-"""The fast training path (ssd_course.fast) on a CPU: the cached loader's batches, the device flips,
+"""The fast training path (ssd_course.gpu_loader and train's switches) on a CPU: the cached loader's batches, the device flips,
 the switches' CPU fallbacks, a fit that learns, and `bench --gpu --quick`."""
 import json
 import random
@@ -6,14 +6,15 @@ import random
 import pytest
 import torch
 
-from ssd_course import fast, train
-from ssd_course.viz import plain
+from ssd_course import gpu_loader, train
+from ssd_course.data import plain
+from ssd_course.tools import speed
 
 
 @pytest.fixture(scope="module")
 def tiny_dataset(tmp_path_factory):
     """16 + 8 small images: a fit of a few epochs in seconds on a busy 2-core CPU."""
-    from ssd_course.data import SyntheticSpec, make_synthetic
+    from ssd_course.synthetic import SyntheticSpec, make_synthetic
     spec = SyntheticSpec(n_train=16, n_valid=8, seed=3, min_side=64, max_side=96)
     return make_synthetic(tmp_path_factory.mktemp("tiny"), spec, workers=1, verbose=False)
 
@@ -49,7 +50,7 @@ def test_training_loader_shuffles_whole_batches_and_flips_only_there(small_datas
     seen = [b for b in dls.train]
     assert len(seen) == 6 and all(len(x) == 8 for x, _, _ in seen)         # 48 images, drop_last
     counts = sorted(int((c > 0).sum()) for _, _, c in seen)
-    split = fast.cached_dataset(small_dataset, 64)[0]
+    split = gpu_loader.cached_dataset(small_dataset, 64)[0]
     assert sum(counts) == int((split.labels > 0).sum())                   # every object, once an epoch
     assert dls.valid.augment == "none" and dls.train.augment == "flip"
     with pytest.raises(ValueError, match="augment"):
@@ -74,7 +75,7 @@ def _box_of_pixels(img):
     return torch.tensor([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]) / S * 2 - 1
 
 
-@pytest.mark.parametrize("op", [fast.flip_lr, fast.flip_ud, fast.transpose])
+@pytest.mark.parametrize("op", [gpu_loader.flip_lr, gpu_loader.flip_ud, gpu_loader.transpose])
 def test_device_flips_move_each_box_with_its_pixels(op):
     img, box = _image_with_a_box()
     out, moved = op(img, box, torch.tensor([True]))
@@ -88,7 +89,7 @@ def test_dihedral_batches_keep_every_box_tight():
     torch.manual_seed(0)
     img, box = _image_with_a_box()
     imgs, boxes = img.repeat(32, 1, 1, 1), box.repeat(32, 1, 1)
-    out, moved = fast.augment_batch(imgs, boxes, "dihedral")
+    out, moved = gpu_loader.augment_batch(imgs, boxes, "dihedral")
     assert len({tuple(b.tolist()) for b in moved[:, 0]}) > 4   # several of the 8 symmetries drawn
     for i in range(32):
         assert torch.allclose(moved[i, 0], _box_of_pixels(out[i:i + 1]), atol=1e-6)
@@ -96,7 +97,7 @@ def test_dihedral_batches_keep_every_box_tight():
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU fallbacks")
 def test_switches_that_need_cuda_fall_back_on_a_cpu_with_a_note(small_dataset, capsys):
-    fast._NOTED.clear()
+    gpu_loader._NOTED.clear()
     config = train.get_config("smoke", cache=True, precision="bf16", channels_last=True, opt="fused")
     learn = train.make_learner(config, path=small_dataset, verbose=False)
     out = capsys.readouterr().out
@@ -129,11 +130,11 @@ def test_a_fit_on_the_fast_path_lowers_the_loss(tiny_dataset):
         seconds = train.train(learn, epochs=3, lr=3e-3)
     after = loss_on_the_batch()
     assert seconds > 0 and after < 0.85 * before, (before, after)    # 6 steps of 8 images
-    assert fast.loader_speed(learn.dls.train) > 0
+    assert speed.loader_speed(learn.dls.train) > 0
 
 
 def test_bench_gpu_quick_prints_its_lines(tiny_dataset, tmp_path, capsys):
-    from ssd_course.bench_gpu import bench_gpu
+    from ssd_course.tools.bench_gpu import bench_gpu
     result = bench_gpu(tiny_dataset, quick=True, json_out=tmp_path / "bench.json")
     out = capsys.readouterr().out
     for prefix in ("bench --gpu:", "data: baseline", "compute: baseline", "train: baseline", "map: baseline",

@@ -7,12 +7,14 @@ The copy holds what a student works with and nothing a student must not see:
     environment.yml    for conda users: installs what the README's set-up installs (the `lessons` extra)
     .gitignore         the virtualenv, data/, outputs and checkpoints stay out of a git repository
     lessons/           the notebooks, as they are
+    docs/              the documentation (the exercises' contracts: docs/exercises.md)
     ssd_course/        the package, with the exercises as stubs (regenerated from solutions/)
     autograder/        the public cases only, with their expected values stored as data
                        (autograder/cases/public_expected.{json,npz}), never solution code
 
 Left out: solutions/, autograder/hidden/ (hidden cases and the code of known
-mistakes), tests/, the Makefile's instructor targets. Before it finishes, the
+mistakes), tests/, the Makefile's instructor targets, and the instructor's tools
+(`instructor_tools`: stubs, release, nbgrader course, lesson runner). Before it finishes, the
 release reads every file it wrote and refuses to stand if a line of solution
 code or a hidden case's name or definition appears anywhere (``leaks``).
 """
@@ -23,7 +25,8 @@ from pathlib import Path
 
 from ssd_course import registry
 from ssd_course.impl import repo_root, solutions_dir
-from ssd_course.stubs import BEGIN, END, HINT, expected_stubs
+from ssd_course.tools import markers
+from ssd_course.tools.stubs import expected_stubs
 
 SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.egg-info")
 MIN_LINE = 20  # shorter code lines (a length, a loop header) are too common to call a leak
@@ -81,7 +84,7 @@ code between the `BEGIN EXERCISE` / `END EXERCISE` markers.
 
 ## Check your work
 
-In a notebook: `from ssd_course import check; check("jaccard")`. In a shell,
+In a notebook: `from autograder import check; check("jaccard")`. In a shell,
 from this folder: `.venv/bin/ssd-course check` (all six) or
 `.venv/bin/ssd-course check jaccard nms`. Each public case prints PASS or FAIL,
 with a hint when the failure looks like a known mistake; the last line of each
@@ -184,7 +187,10 @@ def write_release(out: Path, force: bool = False) -> list:
     (out / ".gitignore").write_text(STUDENT_GITIGNORE)
     if (root / "lessons").is_dir():
         shutil.copytree(root / "lessons", out / "lessons", ignore=SKIP)
+    shutil.copytree(root / "docs", out / "docs", ignore=SKIP)   # the contracts the stubs cite, and the rest
     shutil.copytree(root / "ssd_course", out / "ssd_course", ignore=SKIP)
+    for name in instructor_tools():
+        (out / "ssd_course" / "tools" / name).unlink()
     for rel, text in expected_stubs().items():
         (out / rel).write_text(text)
     shutil.copytree(root / "autograder", out / "autograder",
@@ -205,6 +211,15 @@ def write_release(out: Path, force: bool = False) -> list:
     return notes
 
 
+def instructor_tools() -> list:
+    """File names in ssd_course/tools/ that the student copy leaves out: the modules of the
+    instructor-only commands (`cli.INSTRUCTOR_ONLY`) and the GPU machine's check script."""
+    from ssd_course.tools import cli
+    modules = {cli.COMMANDS[name][0] for name in cli.INSTRUCTOR_ONLY}
+    return sorted(m.rpartition(".")[2] + ".py" for m in modules if m.startswith("ssd_course.tools.")) \
+        + ["gpu_check.sh"]
+
+
 # --- what must never reach students ----------------------------------------------------------
 
 def solution_lines() -> set:
@@ -212,16 +227,11 @@ def solution_lines() -> set:
     stubs show on purpose, e.g. inside a hint, excluded)."""
     lines, stubs = set(), "\n".join(expected_stubs().values())
     for ex in registry.EXERCISES:
-        inside = False
-        for line in (solutions_dir() / f"{ex.module}.py").read_text().splitlines():
-            if BEGIN.match(line):
-                inside = True
-            elif END.match(line):
-                inside = False
-            elif inside and not HINT.match(line):
-                code = line.split("#", 1)[0].strip()
-                if len(code) >= MIN_LINE and code not in stubs:
-                    lines.add(code)
+        source = (solutions_dir() / f"{ex.module}.py").read_text()
+        for line in markers.solution_code(source, ex.module):
+            code = line.split("#", 1)[0].strip()
+            if len(code) >= MIN_LINE and code not in stubs:
+                lines.add(code)
     return lines
 
 

@@ -12,7 +12,7 @@
         a synthetic class graded by `grade-all --jobs 2` against separate `grade` calls
 
 `ssd-course bench --gpu` runs the training benchmark instead: the blog's recipe
-against the fast path, end to end (see `ssd_course.bench_gpu` for its lines).
+against the fast path, end to end (see `ssd_course.tools.bench_gpu` for its lines).
 
 Both sides of a line run in the same process, interleaved, and each reports its
 best time over the repeats, so a busy machine slows both alike. The exercise
@@ -136,7 +136,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds per benchmark (best kept)")
     gpu = parser.add_argument_group("training benchmark (--gpu)")
     gpu.add_argument("--gpu", action="store_true",
-                     help="the blog's training recipe against ours on whatever GPU is here (ssd_course.bench_gpu)")
+                     help="the blog's training recipe against ours on whatever GPU is here (ssd_course.tools.bench_gpu)")
     gpu.add_argument("--quick", action="store_true", help="with --gpu: tiny model and data, seconds on a CPU")
     gpu.add_argument("--epochs", type=int, default=5, help="with --gpu: epochs each recipe trains")
     gpu.add_argument("--data", type=Path, default=None, help="with --gpu: dataset folder (written if missing)")
@@ -144,11 +144,10 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from ssd_course.demo import default_impl
-    impl.use(args.impl or default_impl())
+    impl.use(args.impl or impl.command_default())
     print(impl.describe())
     if getattr(args, "gpu", False):
-        from ssd_course.bench_gpu import bench_gpu
+        from ssd_course.tools.bench_gpu import bench_gpu
         bench_gpu(args.data, epochs=args.epochs, quick=args.quick, json_out=args.json)
         return 0
     print(f"on this machine: {torch.get_num_threads()} threads, CPU; best of {args.rounds} interleaved rounds",

@@ -6,6 +6,7 @@ them up, so adding a command never means editing another command's code.
 """
 import argparse
 import importlib
+import importlib.util
 import sys
 import warnings
 
@@ -15,18 +16,18 @@ warnings.filterwarnings("ignore", message=r".*torch\.jit\.script.*", category=Fu
 
 # name: (module, one-line help). Modules load only when their command runs.
 COMMANDS = {
-    "data": ("ssd_course.data", "make the synthetic dataset, or draw a batch of a dataset"),
-    "demo": ("ssd_course.demo", "train and evaluate the course's detector end to end"),
-    "bench": ("ssd_course.bench", "side-by-side benchmarks (loss, nms, grading, ...)"),
+    "data": ("ssd_course.tools.data", "make the synthetic dataset, or draw a batch of a dataset"),
+    "demo": ("ssd_course.tools.demo", "train and evaluate the course's detector end to end"),
+    "bench": ("ssd_course.tools.bench", "side-by-side benchmarks (loss, nms, grading, ...)"),
     "check": ("autograder.cli", "check your exercises against the public cases"),
     "grade": ("autograder.cli", "grade a submission folder (public + hidden cases)"),
-    "grade-all": ("autograder.classroom", "grade a class: one sheet, resumable, in shards "
+    "grade-all": ("autograder.grade_all", "grade a class: one sheet, resumable, in shards "
                   "(`grade-all merge DIR...` joins them)"),
     "gradescope": ("autograder.gradescope", "write the Gradescope autograder zip (setup.sh, run_autograder)"),
-    "release": ("ssd_course.release", "write the student copy of the course"),
-    "run-lessons": ("ssd_course.lessons", "execute every lesson in a fresh kernel"),
-    "nbgrader": ("ssd_course.nbgrader_course", "write a ready nbgrader course directory"),
-    "stubs": ("ssd_course.stubs", "regenerate the student stubs from solutions/"),
+    "release": ("ssd_course.tools.release", "write the student copy of the course"),
+    "run-lessons": ("ssd_course.tools.lessons", "execute every lesson in a fresh kernel"),
+    "nbgrader": ("ssd_course.tools.nbgrader_course", "write a ready nbgrader course directory"),
+    "stubs": ("ssd_course.tools.stubs", "regenerate the student stubs from solutions/"),
 }
 
 
@@ -41,6 +42,10 @@ def _listed(name) -> bool:
 
 def _load(name):
     module, _ = COMMANDS[name]
+    if importlib.util.find_spec(module) is None:          # a student copy leaves these modules out
+        print(f"ssd-course {name}: an instructor's command; this copy of the course does not have it "
+              f"(it runs in the instructor's repository)", file=sys.stderr)
+        raise SystemExit(2)
     return importlib.import_module(module)
 
 

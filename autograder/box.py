@@ -24,8 +24,10 @@ import functools
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -330,3 +332,27 @@ def bwrap_command(path, tmp: Path, inside: dict, limits, hide, env: dict) -> lis
     for key, value in env.items():
         cmd += ["--setenv", key, value]
     return cmd
+
+
+# --- folders named after the process that writes them -------------------------------------------
+# A grader killed with SIGKILL cannot clean up; its folders say whose they were, so the next
+# grading on the same machine removes them once that process is gone (never another machine's,
+# for shards writing into a shared folder).
+_HOST = socket.gethostname().replace("-", "_")
+
+
+def owned_folder(parent, prefix: str) -> Path:
+    """A new folder ``parent/<prefix><host>-<pid>-<random>`` of this process (see `sweep_dead`)."""
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{_HOST}-{os.getpid()}-", dir=parent))
+
+
+def sweep_dead(parent, prefix: str) -> int:
+    """Remove the `owned_folder` folders under `parent` whose process on this machine is gone;
+    returns how many. A folder whose process runs, or made on another machine, is left alone."""
+    removed = 0
+    for folder in Path(parent).glob(f"{prefix}*"):
+        host, _, pid = folder.name[len(prefix):].rpartition("-")[0].rpartition("-")  # HOST-PID-random
+        if host == _HOST and pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed

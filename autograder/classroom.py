@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -23,11 +22,13 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.box import owned_folder, sweep_dead
 from autograder.sheet import MODULES
 from ssd_course import registry
 
 ROW_FORMAT = 1                # row.json's format: a row of another format is graded again
 STUDENTS = "students"
+CLASS_TMP_PREFIX = "ssd-course-class-"   # a worker's copy of the hand-in it grades
 
 
 # --- the class: entries, ids, shards -------------------------------------------------------------
@@ -144,22 +145,24 @@ def grade_student(entry: Entry, options: Options, mark: str) -> dict:
     start = time.perf_counter()
     row = {"student": entry.student, "layout": "", "error": entry.error, "retry": False}
     found, result, text = None, None, ""
-    with tempfile.TemporaryDirectory(prefix="ssd-course-class-") as tmp:
-        try:
-            if entry.error:
-                raise layout.SubmissionError(entry.error)
-            found = layout.prepare(Path(entry.path), Path(tmp) / "copy")
-            result = api.grade(found.root, list(options.exercises) if options.exercises else None,
-                               isolation=options.isolation, limits=Limits(time_s=options.time_s),
-                               parallel=options.parallel, reference=_REFERENCE or None,
-                               hide=options.hide)
-        except layout.SubmissionError as exc:
-            row["error"] = str(exc)
-        except GraderError as exc:          # the machinery, not the code: worth a retry
-            row.update(error=f"the grader could not run: {exc}", retry=True)
-        except Exception as exc:            # noqa: BLE001  a grader bug costs this row only
-            row.update(error=f"the grader failed: {type(exc).__name__}: {exc}", retry=True)
-            text = traceback.format_exc()
+    tmp = owned_folder(tempfile.gettempdir(), CLASS_TMP_PREFIX)   # swept if this worker is killed
+    try:
+        if entry.error:
+            raise layout.SubmissionError(entry.error)
+        found = layout.prepare(Path(entry.path), Path(tmp) / "copy")
+        result = api.grade(found.root, list(options.exercises) if options.exercises else None,
+                           isolation=options.isolation, limits=Limits(time_s=options.time_s),
+                           parallel=options.parallel, reference=_REFERENCE or None,
+                           hide=options.hide)
+    except layout.SubmissionError as exc:
+        row["error"] = str(exc)
+    except GraderError as exc:          # the machinery, not the code: worth a retry
+        row.update(error=f"the grader could not run: {exc}", retry=True)
+    except Exception as exc:            # noqa: BLE001  a grader bug costs this row only
+        row.update(error=f"the grader failed: {type(exc).__name__}: {exc}", retry=True)
+        text = traceback.format_exc()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     seconds = time.perf_counter() - start
     row.update(_scores(result, options), seconds=round(seconds, 1), fingerprint=mark,
                exercises=list(options.exercises or ()), format=ROW_FORMAT)
@@ -197,11 +200,6 @@ def _report(found, result) -> str:
     return "\n".join(lines) + "\n" + result.report() + "\n"
 
 
-# Scratch folders carry their writer (host, pid), so a later run can tell a dead writer's.
-_HOST = socket.gethostname().replace("-", "_")
-_WRITER = f"{_HOST}-{os.getpid()}"
-
-
 def write_student(out: Path, row: dict, text: str, results: dict, files: dict) -> Path:
     """Write ``out/students/<id>/`` whole: into a scratch folder, renamed into place (atomic).
 
@@ -211,7 +209,7 @@ def write_student(out: Path, row: dict, text: str, results: dict, files: dict) -
     students = out / STUDENTS
     students.mkdir(parents=True, exist_ok=True)
     final = students / row["student"]
-    scratch = Path(tempfile.mkdtemp(prefix=f".new-{_WRITER}-", dir=students))
+    scratch = owned_folder(students, ".new-")
     (scratch / "report.txt").write_text(text)
     (scratch / "results.json").write_text(json.dumps(results, indent=1))
     if files:
@@ -221,7 +219,7 @@ def write_student(out: Path, row: dict, text: str, results: dict, files: dict) -
     (scratch / "row.json").write_text(json.dumps(row, indent=1))
     old = None
     if final.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".old-{_WRITER}-", dir=students))
+        old = owned_folder(students, ".old-")
         os.replace(final, old / "folder")
     os.replace(scratch, final)
     if old:
@@ -230,16 +228,11 @@ def write_student(out: Path, row: dict, text: str, results: dict, files: dict) -
 
 
 def sweep_scratch(out: Path) -> int:
-    """Remove the scratch folders (``.new-``, ``.old-``) that writers on this machine left when
-    they were killed mid-write; returns how many. A folder whose writer still runs, or that was
-    written on another machine (shards sharing a folder), is left alone."""
-    removed = 0
-    for folder in [*(Path(out) / STUDENTS).glob(".new-*"), *(Path(out) / STUDENTS).glob(".old-*")]:
-        writer_host, _, pid = folder.name[5:].rpartition("-")[0].rpartition("-")   # HOST-PID-random
-        if writer_host == _HOST and pid.isdigit() and not Path(f"/proc/{pid}").exists():
-            shutil.rmtree(folder, ignore_errors=True)
-            removed += 1
-    return removed
+    """Remove what killed writers on this machine left (`box.sweep_dead`): the scratch folders
+    of `write_student` in ``out/students/`` and the workers' copies of hand-ins; returns how many."""
+    students = Path(out) / STUDENTS
+    return sweep_dead(students, ".new-") + sweep_dead(students, ".old-") \
+        + sweep_dead(tempfile.gettempdir(), CLASS_TMP_PREFIX)
 
 
 def read_row(folder: Path):

@@ -56,15 +56,6 @@ class Limits:
 TMP_PREFIX = "ssd-course-grade-"
 
 
-def _sweep_stale():
-    """Remove the box folders of graders that were killed before they could clean up
-    (named ``TMP_PREFIX<pid>-...``; a folder whose grader is still alive is left alone)."""
-    for folder in Path(tempfile.gettempdir()).glob(f"{TMP_PREFIX}*"):
-        pid = folder.name[len(TMP_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
-            shutil.rmtree(folder, ignore_errors=True)
-
-
 def _child_env(token=None) -> dict:
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp", "TMPDIR": "/tmp",
            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0",
@@ -115,8 +106,8 @@ class Sandbox(CallProtocol):
 
     # -- start --------------------------------------------------------------------------------
     def start(self):
-        _sweep_stale()
-        self.tmp = Path(tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-"))
+        box_mod.sweep_dead(tempfile.gettempdir(), TMP_PREFIX)   # boxes of killed graders
+        self.tmp = box_mod.owned_folder(tempfile.gettempdir(), TMP_PREFIX)
         try:
             self._start()
         except BaseException:

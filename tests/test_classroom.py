@@ -17,13 +17,14 @@ import re
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from autograder import cases, classroom, layout, similarity
+from autograder import box, cases, classroom, layout, similarity
 from autograder import grade_all as grade_all_command
 from autograder.sheet import write_sheet
 from autograder.layout import solutions_submission
@@ -86,11 +87,19 @@ def resumed(klass, tmp_path_factory):
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+    for _ in range(200):                          # killed: its workers are gone too, not dying
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
     kept = len(list(out.glob("students/*/row.json")))
     for folder in (out / "students").iterdir():   # a student's folder is whole or absent
         assert folder.name.startswith(".") or (folder / "row.json").is_file(), folder
     assert grade_all(klass, "--out", out, "--jobs", "1", *EXERCISE) == 0
     assert list((out / "students").glob(".*")) == []    # the killed run's scratch folders are gone
+    # and its workers' copies of hand-ins: the resumed run swept them, none is left to sweep
+    assert box.sweep_dead(tempfile.gettempdir(), classroom.CLASS_TMP_PREFIX) == 0
     return out, kept
 
 
@@ -309,7 +318,7 @@ def test_a_later_run_removes_only_the_scratch_folders_of_dead_writers_on_this_ma
     students = tmp_path / "students"
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True).stdout.strip()          # a pid now gone
-    host = classroom._HOST
+    host = box._HOST
     left = [students / f".new-{host}-{dead}-abc", students / f".old-{host}-{dead}-def"]
     kept = [students / f".new-{host}-{os.getpid()}-ghi",      # its writer runs: still writing
             students / f".new-otherhost-{dead}-jkl",          # another machine's shard

@@ -169,7 +169,7 @@ def default_submission() -> Path:
 
 
 def grade(submission=None, exercises=None, hidden=True, isolation="auto", limits=None,
-          parallel=2, reference=None, hide=()) -> GradeResult:
+          parallel=2, reference=None, hide=(), warm=None) -> GradeResult:
     """Grade a submission folder (a course copy: ``SUBMISSION/ssd_course/exercises/*.py``).
 
     Args:
@@ -181,6 +181,8 @@ def grade(submission=None, exercises=None, hidden=True, isolation="auto", limits
         parallel: exercise children running at once.
         reference: a ``reference.Live``/``Frozen``; default what this copy has.
         hide: more paths the graded code must not see (e.g. where results are written).
+        warm: a started ``warm.WarmBox`` to grade in (grade-all's workers), instead of a
+            fresh box; its isolation and hidden paths are the ones that hold.
 
     Returns:
         GradeResult. It never raises because of the submission's code; it raises
@@ -195,13 +197,13 @@ def grade(submission=None, exercises=None, hidden=True, isolation="auto", limits
     by_module = OrderedDict()
     for case in case_registry.collect(exercises, hidden=hidden):
         by_module.setdefault(case.exercise, []).append(case)
-    iso = box_mod.choose_isolation(isolation)
+    iso = warm.isolation if warm is not None else box_mod.choose_isolation(isolation)
     limits = limits or sandbox_mod.Limits()
     found = {m: locate(submission, m) for m in by_module}          # {module: (source, reason)}
     jobs = {m: _exercise(m, source, by_module[m]) for m, (source, reason) in found.items() if not reason}
 
     # The children run while this process computes the expected values.
-    box = sandbox_mod.Sandbox(jobs, iso, limits, parallel, hide).start() if jobs else None
+    box = sandbox_mod.Sandbox(jobs, iso, limits, parallel, hide, warm).start() if jobs else None
     parent_start = time.perf_counter()
     try:
         ref = reference or reference_mod.available()
@@ -211,7 +213,7 @@ def grade(submission=None, exercises=None, hidden=True, isolation="auto", limits
             box.cancel()
         raise
     parent_s = time.perf_counter() - parent_start
-    runs = _finish(box, jobs, iso, limits, hide)
+    runs = _finish(box, jobs, iso, limits, hide, warm)
 
     verdict_start = time.perf_counter()
     results = []
@@ -230,7 +232,7 @@ def grade(submission=None, exercises=None, hidden=True, isolation="auto", limits
     return result
 
 
-def _finish(box, jobs, iso, limits, hide) -> dict:
+def _finish(box, jobs, iso, limits, hide, warm) -> dict:
     """The runs of the sandbox, with a solo rerun of each exercise a sibling kept from ending."""
     runs = box.wait() if box else {}
     for run in runs.values():
@@ -243,7 +245,7 @@ def _finish(box, jobs, iso, limits, hide) -> dict:
     unfinished = [m for m, r in runs.items() if r.ended is None]
     if len(jobs) > 1:
         for module in unfinished:
-            runs[module] = sandbox_mod.Sandbox({module: jobs[module]}, iso, limits, 1, hide) \
+            runs[module] = sandbox_mod.Sandbox({module: jobs[module]}, iso, limits, 1, hide, warm) \
                 .start().wait()[module]
     return runs
 
@@ -275,8 +277,9 @@ def _held(iso, box, limits):
     """The isolation with its report line saying what held, from what the box reported."""
     if box is None or not box.box_report:
         return iso
+    cgroup = box.warm.cgroup if box.warm is not None else box.cgroup
     note = box_mod.guarantees(iso, box.box_report.get("uid"), box.box_report.get("capabilities"),
-                              limits, box.cgroup)
+                              limits, cgroup, warm=box.warm is not None)
     return box_mod.Isolation(iso.kind, note)
 
 

@@ -105,13 +105,15 @@ def choose_isolation(kind: str = "auto") -> Isolation:
                                 "sudo apt-get install bubblewrap)")
 
 
-def guarantees(iso: Isolation, uid: int, capabilities: int, limits, cgroup) -> str:
-    """The report's isolation line: what held for this grading, from what the box reported."""
+def guarantees(iso: Isolation, uid: int, capabilities: int, limits, cgroup, warm=False) -> str:
+    """The report's isolation line: what held for this grading, from what the box reported
+    (`warm`: graded in a warm box, ``warm.py``, rather than a box of its own)."""
     # the uid itself stays out: the same submission must give the same report
     who = ("a user of its own" if os.geteuid() == 0 and uid != 0 else
            "root" if uid == 0 else "the grader's user") + \
         (", no capabilities" if capabilities == 0 else f", capabilities {capabilities:#x}")
-    parts = [iso.note, who]
+    parts = [iso.note + (" (a warm box: started once, one submission at a time)" if warm else ""),
+             who]
     if iso.strong:
         parts.append("no network, own PID/IPC/mount namespaces, read-only system view without "
                      "solutions/, hidden cases or cache")

@@ -5,9 +5,11 @@ The engine of `ssd-course grade-all` (`autograder.grade_all`, the command):
     entries / in_shard    one entry per student (named by the student's id), the slice of a shard
     grade_student         one student in a worker: `api.grade` in its own box, the row, the files
     write_student         the student's folder, written whole then renamed (so a run resumes)
-    grade_class           N workers that load the expected values once (`reference.available()`)
-                          and keep the grader's imports warm; a worker that dies costs its row
+    grade_class           N workers that load the expected values once (`reference.available()`),
+                          keep the grader's imports and a warm box (``warm.py``: torch imported
+                          once, a user of its own per student); a worker that dies costs its row
 """
+import atexit
 import hashlib
 import json
 import os
@@ -114,9 +116,10 @@ class Options:
     time_s: float = 30.0
     parallel: int = 2             # exercise children of one student at once
     hide: tuple = ()              # the class and the results: never in a student's box
+    warm: bool = True             # a warm box per worker (``warm.py``) where one can be had
 
 
-_REFERENCE = None
+_REFERENCE, _WARM = None, None
 
 
 def _init_worker():
@@ -125,6 +128,22 @@ def _init_worker():
     from autograder import cases, reference
     _REFERENCE = reference.available()
     _REFERENCE.expect(cases.collect(hidden=True)[0])   # loads the whole cache now
+
+
+def _warm_box(options: Options):
+    """The worker's warm box, started at its first student; None where a student gets a
+    fresh box (asked for, or a grader that is not root: ``warm.usable``)."""
+    global _WARM
+    from autograder import box, warm
+    from autograder.sandbox import Limits
+
+    if not options.warm or not warm.usable():
+        return None
+    if _WARM is None:
+        _WARM = warm.WarmBox(box.choose_isolation(options.isolation), Limits(time_s=options.time_s),
+                             options.hide).start()
+        atexit.register(_WARM.close)
+    return _WARM
 
 
 def max_points(exercises=None) -> int:
@@ -153,7 +172,7 @@ def grade_student(entry: Entry, options: Options, mark: str) -> dict:
         result = api.grade(found.root, list(options.exercises) if options.exercises else None,
                            isolation=options.isolation, limits=Limits(time_s=options.time_s),
                            parallel=options.parallel, reference=_REFERENCE or None,
-                           hide=options.hide)
+                           hide=options.hide, warm=_warm_box(options))
     except layout.SubmissionError as exc:
         row["error"] = str(exc)
     except GraderError as exc:          # the machinery, not the code: worth a retry

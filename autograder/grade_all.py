@@ -6,9 +6,11 @@
 `SUBMISSIONS` holds one entry per student, named by the student's id: a course
 copy, a folder of loose exercise files, a folder holding either further down, or
 a ``.zip`` of any of those (``autograder.layout``). Each student is graded by
-``api.grade`` in a box of its own, as ``grade`` does, in one of N worker
-processes that load the expected values once (``reference.available()``) and
-keep the grader's imports warm. Written under DIR:
+``api.grade``, with the isolation and limits of ``grade``, in one of N worker
+processes that load the expected values once (``reference.available()``),
+keep the grader's imports, and grade in a warm box (``autograder/warm.py``: torch
+imported once, a user of its own per student; ``--fresh-boxes`` starts a box per
+student instead). Written under DIR:
 
     grades.csv                    one row per student (``COLUMNS``)
     similarity.csv                pairs of students with the same code (``autograder.similarity``)
@@ -70,6 +72,9 @@ def add_arguments(parser):
                         help="grade only this exercise (repeatable; default: all six)")
     parser.add_argument("--isolation", choices=("auto", "bubblewrap", "process"), default="auto",
                         help="how student code is isolated (default: bubblewrap where it works)")
+    parser.add_argument("--fresh-boxes", action="store_true",
+                        help="start a fresh box per student, as `grade` does, instead of one warm "
+                             "box per worker (slower: each box imports torch)")
     parser.add_argument("--time-limit", default="30", metavar="S",
                         help="wall-time limit of one exercise, seconds (default 30)")
 
@@ -98,7 +103,8 @@ def _options(args) -> tuple:
             if args.exercises else None
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    return jobs, shard, Options(str(Path(args.out).resolve()), exercises, args.isolation, time_s)
+    return jobs, shard, Options(str(Path(args.out).resolve()), exercises, args.isolation, time_s,
+                                warm=not args.fresh_boxes)
 
 
 def run(args) -> int:

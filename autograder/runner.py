@@ -1,7 +1,10 @@
 """The sandbox's first process (the zygote): ``python -I -B runner.py JOB.json``.
 
-It gives up its privileges, imports torch once, then forks one exercise child
-(``child.py``) per exercise, at most ``jobs`` at a time:
+It imports torch once, gives up its privileges, then forks one exercise child
+(``child.py``) per exercise, at most ``jobs`` at a time (``submission``). In a
+warm box (``warm.py``), ``runner.py --template BOX.json`` imports once and then,
+per job received on its socket, forks a process that does the same for that
+submission (``template``):
 
 - privileges: started as root (bubblewrap in a root grader, or the plain-process
   mode), it empties its capability bounding set and becomes the box's own
@@ -89,18 +92,28 @@ class Control:
 
 
 def zygote(job_path: str) -> int:
+    """One box, one submission: import, then grade the job of `job_path`."""
     with open(job_path) as f:
         job = json.load(f)
-    control = Control(job["control_fd"])
+    _preload(job)
+    return submission(job)
+
+
+def _preload(job):
     for name in PRELOAD_ALL if job.get("preload_all") else PRELOAD:
         __import__(name)
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def submission(job: dict) -> int:
+    """Grade one submission's exercises: give up privileges, set limits, fork the children."""
+    control = Control(job["control_fd"])
     drop_privileges(job.get("uid"))
     _prctl(PR_SET_DUMPABLE, 0)
     _prctl(PR_SET_CHILD_SUBREAPER, 1)   # orphans come back to us, so none can hide
     _set_limits(job)
-    import torch
-
-    torch.set_num_threads(1)
     pending, running = list(job["exercises"]), {}
     control.send({"type": "ready", "uid": os.getuid(), "capabilities": _capabilities()})
     while pending or running:
@@ -117,6 +130,68 @@ def zygote(job_path: str) -> int:
         time.sleep(0.01)
     control.send({"type": "done"})
     return 0
+
+
+# --- the warm box: one box, one submission after another ------------------------------------------
+
+FD_KEYS = ("control_fd", "output_fd", "cmd_fd", "result_fd", "out_fd", "err_fd", "memory_fd")
+MAX_FDS = 64          # descriptors of one submission: 2 + 5 per exercise
+
+
+def template(job_path: str) -> int:
+    """The first process of a warm box (``warm.py``): import once, then, per message on the
+    socket, fork a process that grades that submission (``submission``) as its own user.
+
+    It never runs graded code and never reads a submission's files or a case's inputs:
+    a later submission's processes, forked from it, find nothing of an earlier one in it.
+    """
+    import socket
+
+    with open(job_path) as f:
+        box = json.load(f)
+    _prctl(PR_SET_DUMPABLE, 0)
+    _preload(box)
+    sock = socket.socket(fileno=box["socket_fd"])
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)   # the kernel reaps the submissions' zygotes
+    sock.send(b"ready")
+    while True:
+        data, fds, _flags, _addr = socket.recv_fds(sock, 1 << 20, MAX_FDS)
+        if not data:
+            return 0   # the grader closed the socket
+        job = _renumber(json.loads(data), fds)
+        child._flush()
+        if os.fork() == 0:
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            os._exit(_submission_process(job, sock.fileno()))
+        for fd in fds:
+            os.close(fd)   # the submission's process holds them now
+
+
+def _submission_process(job, socket_fd) -> int:
+    try:
+        os.close(socket_fd)
+        os.dup2(job["output_fd"], 1)
+        os.dup2(job["output_fd"], 2)
+        os.close(job["output_fd"])
+        os.chdir(job["cwd"])
+        return submission(job)
+    except BaseException as exc:   # noqa: BLE001  the grader sees this on the submission's output
+        print(f"the warm box could not start this submission: {type(exc).__name__}: {exc}",
+              flush=True)
+        return 1
+
+
+def _renumber(job: dict, fds: list) -> dict:
+    """The job names its descriptors by their number on the grader's side, in the order
+    ``job["fds"]`` lists them; here they arrived as `fds`, in that order."""
+    if len(fds) != len(job["fds"]):
+        raise RuntimeError(f"expected {len(job['fds'])} descriptors, got {len(fds)}")
+    mapping = dict(zip(job["fds"], fds))
+    for part in [job] + job["exercises"]:
+        for key in FD_KEYS:
+            if key in part:
+                part[key] = mapping[part[key]]
+    return job
 
 
 def _reap(running, control, time_limit):
@@ -154,4 +229,4 @@ def _kill(pid):
 
 
 if __name__ == "__main__":
-    sys.exit(zygote(sys.argv[1]))
+    sys.exit(template(sys.argv[2]) if sys.argv[1] == "--template" else zygote(sys.argv[1]))

@@ -56,7 +56,7 @@ class Limits:
 TMP_PREFIX = "ssd-course-grade-"
 
 
-def _child_env(token=None) -> dict:
+def child_env(token=None) -> dict:
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp", "TMPDIR": "/tmp",
            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0",
            "PYTHONDONTWRITEBYTECODE": "1",
@@ -73,7 +73,7 @@ def reference_cache() -> Path:
     return cache_dir().resolve()
 
 
-def _hidden_paths(extra=()):
+def hidden_paths(extra=()):
     """Folders the child must not see even where they sit inside a bound folder."""
     from ssd_course import impl
 
@@ -95,22 +95,29 @@ class Sandbox(CallProtocol):
         hide: extra paths the child must not see (e.g. the grader's output file).
     """
 
-    def __init__(self, exercises: dict, isolation: Isolation, limits: Limits, parallel=2, hide=()):
+    def __init__(self, exercises: dict, isolation: Isolation, limits: Limits, parallel=2, hide=(),
+                 warm=None):
         self.exercises, self.isolation, self.limits = exercises, isolation, limits
-        self.parallel, self.hide = max(1, parallel), hide
+        self.parallel, self.hide, self.warm = max(1, parallel), hide, warm
         self.runs = {m: ExerciseRun(m) for m in exercises}
         self.ready, self.box_report = False, {}
         self.zygote_output = bytearray()
         self._thread, self._error, self.cgroup, self.user = None, None, None, None
-        self.control_broken, self.peak_bytes = None, None
+        self.control_broken, self.peak_bytes, self.proc = None, None, None
 
     # -- start --------------------------------------------------------------------------------
     def start(self):
-        box_mod.sweep_dead(tempfile.gettempdir(), TMP_PREFIX)   # boxes of killed graders
-        self.tmp = box_mod.owned_folder(tempfile.gettempdir(), TMP_PREFIX)
+        if self.warm is None:
+            box_mod.sweep_dead(tempfile.gettempdir(), TMP_PREFIX)   # boxes of killed graders
+            self.tmp = box_mod.owned_folder(tempfile.gettempdir(), TMP_PREFIX)
+        else:
+            self.tmp = self.warm.ensure().folder()
         try:
             self._start()
         except BaseException:
+            for fd, (name, _) in getattr(self, "_fds", {}).items():   # the loop never ran
+                if not (name == "zygote" and self.proc is not None):
+                    os.close(fd)
             self._cleanup()
             raise
         self._thread = threading.Thread(target=self._pump, daemon=True)
@@ -122,15 +129,14 @@ class Sandbox(CallProtocol):
         if self.user.uid is None:
             box_mod.Undumpable.enter()
             self.undumpable = True
-        grader, exercises_dir = self.tmp / "grader", self.tmp / "submission" / "ssd_course" / "exercises"
-        grader.mkdir()
+        self.token = secrets.token_hex(8)
+        exercises_dir = self.tmp / "submission" / "ssd_course" / "exercises"
         exercises_dir.mkdir(parents=True)
-        for name in BOX_FILES:
-            shutil.copyfile(HERE / name, grader / name)
         strong = self.isolation.strong
-        inside = Path(INSIDE) if strong else self.tmp / "submission"
-        grader_in = Path(GRADER) if strong else grader
-
+        if self.warm is not None:
+            inside = self.warm.inside(self.tmp) / "submission"
+        else:
+            inside = Path(INSIDE) if strong else self.tmp / "submission"
         control_r, control_w = os.pipe()
         self._fds = {control_r: ("control", None)}
         self.drivers, keep_open, jobs = {}, [control_w], []
@@ -159,35 +165,54 @@ class Sandbox(CallProtocol):
                "file_limit": self.limits.file_bytes,
                "limits": {"memory": self.limits.memory_bytes, "cpu": self.limits.time_s,
                           "wall": self.limits.time_s}}
-        (grader / "job.json").write_text(json.dumps(job))
-        self._launch(grader_in, keep_open, strong)
+        try:
+            if self.warm is not None:
+                self._hand_to_warm(job, keep_open, inside)
+            else:
+                self._launch(job, keep_open, strong)
+        finally:
+            for fd in keep_open:
+                if fd not in [d.memory_fd for d in self.drivers.values()]:
+                    os.close(fd)
+        rounds = -(-len(self.exercises) // self.parallel)
+        startup = STARTUP_S if self.warm is None else 5.0
+        self.deadline = time.monotonic() + startup + rounds * (self.limits.time_s + 5)
 
-    def _launch(self, grader_in, keep_open, strong):
+    def _launch(self, job, keep_open, strong):
+        """A fresh box: its own bubblewrap (or process group), started for this submission."""
+        grader = self.tmp / "grader"
+        grader.mkdir()
+        for name in BOX_FILES:
+            shutil.copyfile(HERE / name, grader / name)
+        (grader / "job.json").write_text(json.dumps(job))
+        self._readable(grader)
+        grader_in = Path(GRADER) if strong else grader
         python = [sys.executable, "-I", "-B", "-u", str(grader_in / "runner.py"),
                   str(grader_in / "job.json")]
-        self.token = secrets.token_hex(8)
         name = f"box-{self.user.uid or os.getpid()}-{self.token}"
         self.cgroup = box_mod.Cgroup.delegated(
             name, self.parallel * self.limits.memory_bytes + (1 << 30), self.limits.tasks)
         if strong:
             cmd = box_mod.bwrap_command(box_mod.bwrap_probe()[0], self.tmp,
                                         {self.tmp / "grader": GRADER, self.tmp / "submission": INSIDE},
-                                        self.limits, _hidden_paths(self.hide), _child_env())
-            cmd, env, cwd = cmd + python, _child_env(), None
+                                        self.limits, hidden_paths(self.hide), child_env())
+            cmd, env, cwd = cmd + python, child_env(), None
         else:
-            cmd, env, cwd = python, _child_env(self.token), str(self.tmp / "submission")
-        try:
-            self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                         stderr=subprocess.STDOUT, env=env, cwd=cwd,
-                                         pass_fds=keep_open, start_new_session=True,
-                                         preexec_fn=self.cgroup.enter if self.cgroup else None)
-        finally:
-            for fd in keep_open:
-                if fd not in [d.memory_fd for d in self.drivers.values()]:
-                    os.close(fd)
+            cmd, env, cwd = python, child_env(self.token), str(self.tmp / "submission")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, env=env, cwd=cwd,
+                                     pass_fds=keep_open, start_new_session=True,
+                                     preexec_fn=self.cgroup.enter if self.cgroup else None)
         self._fds[self.proc.stdout.fileno()] = ("zygote", None)
-        rounds = -(-len(self.exercises) // self.parallel)
-        self.deadline = time.monotonic() + STARTUP_S + rounds * (self.limits.time_s + 5)
+
+    def _hand_to_warm(self, job, keep_open, inside):
+        """A warm box: its template forks this submission's zygote (``warm.py``)."""
+        output_r, output_w = os.pipe()
+        self._fds[output_r] = ("zygote", None)
+        keep_open.append(output_w)
+        job.update(output_fd=output_w, fds=list(keep_open),
+                   cwd="/tmp" if self.isolation.strong else str(inside))
+        self.warm.submit(job, keep_open)
 
     def _readable(self, top: Path):
         """The box's user must read the job, the box's code and the submission, and no other
@@ -232,7 +257,8 @@ class Sandbox(CallProtocol):
                 except OSError:
                     data = b""
                 if not data:
-                    self._close(key.fd, closing_zygote=name == "zygote")
+                    # the Popen object of a fresh box closes its own pipe
+                    self._close(key.fd, closing_zygote=name == "zygote" and self.proc is not None)
                     continue
                 if name == "zygote":
                     if len(self.zygote_output) < 20000:
@@ -247,7 +273,7 @@ class Sandbox(CallProtocol):
             self.sel.unregister(fd)
         except (KeyError, ValueError):
             pass
-        if not closing_zygote:  # the Popen object closes its own pipe
+        if not closing_zygote:
             try:
                 os.close(fd)
             except OSError:
@@ -328,8 +354,16 @@ class Sandbox(CallProtocol):
 
     # -- stop and clean up --------------------------------------------------------------------
     def _stop(self):
-        """Kill the box: its process group, its user's processes, its cgroup; remove its files."""
-        for attempt in range(2):
+        """Kill the box: its process group, its user's processes, its cgroup; remove its files.
+        (In a warm box, the submission's processes are all its user's: ``_cleanup`` kills them.)"""
+        for key in list(self.sel.get_map().values()) if hasattr(self, "sel") else ():
+            if key.data[0] == "cmd":   # the driver's own descriptor: closed by _cleanup
+                self.sel.unregister(key.fd)
+            else:                      # a read end left open by a deadline
+                self._close(key.fd, closing_zygote=key.data[0] == "zygote" and self.proc is not None)
+        if hasattr(self, "sel"):
+            self.sel.close()
+        for attempt in range(2 if self.proc is not None else 0):
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
             except OSError:
@@ -339,22 +373,27 @@ class Sandbox(CallProtocol):
                 break
             except subprocess.TimeoutExpired:
                 continue
-        try:
-            self.proc.stdout.close()
-        except OSError:
-            pass
+        if self.proc is not None:
+            try:
+                self.proc.stdout.close()
+            except OSError:
+                pass
         self._cleanup()
 
     def _cleanup(self):
         if self.cgroup is not None:
             self.peak_bytes = self.cgroup.peak()
             self.cgroup.close()
+        if self.user is not None and self.user.uid is not None:
+            box_mod.kill_user(self.user.uid)
+            # the files go before the user does: the next box to take this uid finds none
+            shutil.rmtree(self.tmp, ignore_errors=True)
         if self.user is not None:
             self.user.release()
         if getattr(self, "undumpable", False):
             box_mod.Undumpable.leave()
             self.undumpable = False
-        if not self.isolation.strong and getattr(self, "token", None):
+        if not self.isolation.strong and self.warm is None and getattr(self, "token", None):
             kill_by_token(self.token)
         for driver in getattr(self, "drivers", {}).values():
             for fd in (driver.memory_fd, getattr(driver, "cmd_fd", None)):
@@ -377,8 +416,10 @@ class Sandbox(CallProtocol):
         if self._error is not None:
             raise self._error
         if not self.ready:
-            raise GraderError("the grader's runner did not start: "
-                              + self.zygote_output.decode("utf-8", "replace")[-1500:])
+            said = self.zygote_output.decode("utf-8", "replace")[-1500:]
+            if self.warm is not None and not self.warm.alive():
+                said = f"{said} ({self.warm.why_dead()})"
+            raise GraderError(f"the grader's runner did not start: {said}")
         return self.runs
 
 

@@ -36,3 +36,20 @@ def anchors():
     """(anchors Tensor[189, 4] cxcywh in [0, 1], grid_sizes Tensor[189, 1]) of the multi-grid head."""
     from ssd_course.model import HEADS
     return HEADS["multi"].make()
+
+
+@pytest.fixture(scope="session")
+def warm_box():
+    """One warm box (autograder/warm.py) for tests that grade many submissions and are not about
+    how a box starts; None where a warm box cannot be had (not root, or no bubblewrap): those
+    tests then grade in a fresh box each time. tests/test_warm_box.py shows both grade alike."""
+    import shutil
+
+    from autograder import box, sandbox, warm
+
+    if not warm.usable() or shutil.which("bwrap") is None:
+        yield None
+        return
+    started = warm.WarmBox(box.choose_isolation("bubblewrap"), sandbox.Limits()).start()
+    yield started
+    started.close()

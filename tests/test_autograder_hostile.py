@@ -44,7 +44,6 @@ from autograder.layout import solutions_submission
 from corpus.build import make_submission
 from ssd_course.impl import repo_root
 
-MODES = ["bubblewrap", "process"]
 FULL = {"flatten_conv": 14, "anchors": 14, "jaccard": 23, "matching": 16, "focal_loss": 16, "nms": 20}
 MiB, GiB = 1 << 20, 1 << 30
 
@@ -69,7 +68,12 @@ FILE_PLACES = ("/tmp", "/", "/var/tmp", "/dev/shm", "/dev", SITE)
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x9b]")       # C0 controls but \t and \n; DEL; CSI
 
 needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
-mode_params = [pytest.param("bubblewrap", marks=needs_bwrap), "process"]
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="a warm box needs a root grader")
+# "warm": bubblewrap, in one warm box (autograder/warm.py) that grades every submission of the
+# module one after another, as a grade-all worker does
+mode_params = [pytest.param("bubblewrap", marks=needs_bwrap), "process",
+               pytest.param("warm", marks=[needs_bwrap, needs_root])]
+WARM = {}          # the module's warm box, started at its first warm grading
 
 
 # --- watching the machine ----------------------------------------------------------------------
@@ -140,7 +144,9 @@ class Watch:
     def __enter__(self):
         stats = _stats()
         self.base_avail, self.base_rss = _mem_available(), _own_rss()
-        self.base_others = self._others(stats, _descendants(stats, self.me))
+        mine = _descendants(stats, self.me)
+        self.base_others = self._others(stats, mine)
+        self.before = {(pid, stats[pid][1]) for pid in mine}   # not the grading's (a warm box)
         self.min_avail, self.max_rss = self.base_avail, self.base_rss
         self.base_machine_procs = len(stats)
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -157,6 +163,7 @@ class Watch:
                 stats = _stats()
                 mine = _descendants(stats, self.me)
                 self.seen.update((pid, stats[pid][1]) for pid in mine)
+                self.seen -= self.before
                 self.max_procs = max(self.max_procs, len(mine))
                 self.max_tasks = max(self.max_tasks, sum(stats[p][2] for p in mine))
                 self.max_machine_procs = max(self.max_machine_procs, len(stats))
@@ -292,16 +299,27 @@ class Graded:
         return result.report(), json.dumps(result.gradescope(), ensure_ascii=False)
 
 
+def warm_box():
+    """The module's warm box (started before the first warm grading's watch: not the grading's)."""
+    from autograder import box
+    from autograder.warm import WarmBox
+
+    if "box" not in WARM:
+        WARM["box"] = WarmBox(box.choose_isolation("bubblewrap"), sandbox.Limits()).start()
+    return WARM["box"]
+
+
 def grade_now(name, root, mode, limits=None, parallel=2, exercises=None, settle=0.0, heard=None):
     import torch  # noqa: F401  (loaded before the watch starts: its RSS is not the frames')
 
     graded = Graded(name, mode)
+    warm = warm_box() if mode == "warm" else None
     heard = [] if heard is None else heard
     already = len(heard)
     start = time.monotonic()
     with Watch() as watch:
         try:
-            graded.result = api.grade(root, exercises=exercises, isolation=mode,
+            graded.result = api.grade(root, exercises=exercises, isolation=mode, warm=warm,
                                       limits=limits or sandbox.Limits(), parallel=parallel)
         except Exception:  # noqa: BLE001  (reported by the test that asserts on it)
             graded.error = traceback.format_exc()
@@ -367,6 +385,8 @@ def listener():
 def workdir(tmp_path_factory):
     path = tmp_path_factory.mktemp("hostile")
     yield path
+    if "box" in WARM:
+        WARM.pop("box").close()
     clean_up()
 
 
@@ -446,7 +466,7 @@ def test_the_box_cannot_write_outside_nor_reach_the_grader(graded, mode):
         assert contained(ex[module]), describe(ex[module])
     assert {m: ex[m].score for m in ("matching", "focal_loss", "nms")} == \
         {m: FULL[m] for m in ("matching", "focal_loss", "nms")}
-    assert g.ok().isolation.kind == mode
+    assert g.ok().isolation.kind == ("bubblewrap" if mode == "warm" else mode)
     assert_clean(g)
 
 
@@ -672,3 +692,22 @@ def test_a_submission_cannot_change_what_the_next_is_graded_against(cache_grades
         f"{stub_after.ex()['jaccard'].score} after the poisoning"
     for g in (attack, correct, stub_after):
         assert_clean(g)
+
+
+# --- one warm box, one submission after another ------------------------------------------------------
+
+@needs_bwrap
+@needs_root
+def test_no_submission_takes_the_warm_box_down_or_changes_the_next_grade(graded, workdir):
+    """Every corpus entry in the module's warm box, one after another, then solutions/: the box
+    was started once, and what came before costs the correct submission nothing."""
+    for name in PLAN:
+        graded(name, "warm").ok()
+    box = warm_box()
+    assert box.started == 1 and box.alive(), box.why_dead()
+    root = workdir / "solutions-after-warm"
+    solutions_submission(root)
+    after = grade_now("solutions", root, "warm")
+    assert {e.module: e.score for e in after.ok().exercises} == FULL
+    assert_clean(after)
+    assert box.started == 1

@@ -258,18 +258,23 @@ def test_the_stub_and_the_reference_solution_match_nobody():
     assert impl.solutions_dir() is not None
 
 
-def test_the_bench_line_compares_grade_all_with_separate_grade_calls():
+def test_the_bench_line_compares_grade_all_with_fresh_boxes_and_separate_grade_calls():
     from autograder.bench import grade_all_line
     line = grade_all_line(n=1, exercises=["jaccard"])
     pattern = (r"grade-all: 1 submissions \(jaccard only\): grade-all --jobs 2 ([\d.]+) s \(([\d.]+) per "
-               r"minute\), 1 separate grade calls ([\d.]+) s \(([\d.]+) per minute\), ratio ([\d.]+)x; "
-               r"300 at this rate: ([\d.]+) min \(extrapolated\)")
+               r"minute\), with --fresh-boxes ([\d.]+) s, 1 separate grade calls ([\d.]+) s; ratios "
+               r"([\d.]+)x \(separate\) and ([\d.]+)x \(fresh boxes\); 2 with grade-all ([\d.]+) s: "
+               r"([\d.]+) s start-up \+ ([\d.]+) s per submission, 300 in ([\d.]+) min \(extrapolated\)")
     match = re.fullmatch(pattern, line)
     assert match, line
-    together, rate, separate, _, ratio, class_min = map(float, match.groups())
+    together, rate, fresh, separate, ratio, fresh_ratio, double, fixed, each, class_min = \
+        map(float, match.groups())
     assert rate == pytest.approx(60 / together, rel=0.05)
     assert ratio == pytest.approx(separate / together, rel=0.05)
-    assert class_min == pytest.approx(300 / rate, rel=0.05)
+    assert fresh_ratio == pytest.approx(fresh / together, rel=0.05)
+    assert each == pytest.approx(max(double - together, 0), abs=0.1)
+    assert fixed == pytest.approx(max(together - each, 0), abs=0.1)
+    assert class_min == pytest.approx((fixed + 300 * each) / 60, abs=0.1)
 
 
 def _fake_grading(entry, options, mark):

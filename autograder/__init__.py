@@ -15,8 +15,11 @@ Modules, in the order a grading runs through them:
     values.py    case inputs and returned values as plain data (both sides)
     wire.py      bounded frames and text escaping (both sides); messages.py the trusted schema
     reference.py expected values, computed in the grader's own process
-    verdict.py   every comparison and the diagnosis (generic hints in hints.py)
-    report.py    the check table, the grader's report, Gradescope's results.json
+    verdict.py   every comparison and the diagnosis (generic hints in hints.py); slips.py: a
+                 wrong dtype, device or size-1 dimension taken out so the values still compare
+    scoring.py   verdicts into points: edge cases gated, slips said once, the diagnosis settled
+    report.py    the check table, the grader's report, Gradescope's results.json; feedback.py a
+                 failing case's inputs, pictures.py its picture in a notebook (anchors, nms)
     api.py       check() and grade(); cli.py the two commands; bench.py its benchmark lines
 
 Grading a class: grade_all.py (the command), classroom.py (its engine),

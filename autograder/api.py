@@ -22,7 +22,7 @@ from autograder import report as report_mod
 from autograder import box as box_mod
 from autograder import calls as calls_mod
 from autograder import sandbox as sandbox_mod
-from autograder import hints, messages, wire
+from autograder import hints, messages, scoring, wire
 from autograder.layout import MAX_SOURCE_BYTES, solutions_submission
 from autograder.verdict import Outcome, evaluate
 from ssd_course import registry
@@ -302,7 +302,8 @@ def _exercise_result(ex, cases, run, expects, limits) -> ExerciseResult:
     if reason:   # each case is labelled with what stopped the exercise as a whole
         result = _whole(ex, cases, reason, "timeout" if reason.startswith(TIMEOUT_REASON) else "crash")
     else:
-        outcomes = [_judge(case, expects[case.id], run) for case in cases]
+        outcomes = scoring.gate([_judge(case, expects[case.id], run) for case in cases])
+        scoring.settle(outcomes, lambda name: case_registry.hint(ex.module, name))
         result = ExerciseResult(ex.module, ex.function, outcomes)
     result.output, result.output_total = run.output_text(), run.output_total
     result.output_hidden = run.hidden_started and run.output_total > len(run.stdout) + len(run.stderr)
@@ -395,6 +396,9 @@ def check(*exercises, submission=None, isolation="auto", file=None, quiet=False,
     result = grade(submission, exercises or None, hidden=False, isolation=isolation, **kwargs)
     if not quiet:
         print(result.check_table(), file=file or sys.stdout)
+        if file is None and "ipykernel" in sys.modules:   # a notebook: a picture where it says more
+            from autograder import pictures
+            pictures.show(result)
     return result.passed
 
 

@@ -124,7 +124,10 @@ class SharedInputs:
             if x.untyped_storage().nbytes() != nbytes or offset + nbytes > self.size:
                 raise Fatal("runner", "an input's storage does not match its layout")
             shared = torch.frombuffer(self.memory, dtype=torch.uint8, count=nbytes, offset=offset)
-            shared.copy_(torch.frombuffer(bytearray(bytes(x.untyped_storage())), dtype=torch.uint8))
+            # the storage's bytes as a uint8 tensor over the same memory (bytes(storage) would
+            # iterate in Python: 0.2 s for 33 KB)
+            storage = torch.empty(0, dtype=torch.uint8).set_(x.untyped_storage(), 0, (nbytes,), (1,))
+            shared.copy_(storage)
             y = shared.view(x.dtype).as_strided(x.shape, x.stride(), x.storage_offset()).detach()
             placed[i] = y.requires_grad_(x.requires_grad)
         return placed

@@ -122,12 +122,27 @@ class Options:
 _REFERENCE, _WARM = None, None
 
 
-def _init_worker():
-    """Once per worker: the expected values, loaded (or computed) before the first student."""
+def _init_worker(grader_pid: int):
+    """Once per worker: tied to the grader's life, then the expected values, loaded (or
+    computed) before the first student."""
     global _REFERENCE
     from autograder import cases, reference
+
+    _die_with(grader_pid)
     _REFERENCE = reference.available()
     _REFERENCE.expect(cases.collect(hidden=True)[0])   # loads the whole cache now
+
+
+def _die_with(grader_pid: int):
+    """SIGKILL this worker when the grade-all process ends, however it ends: a pool's worker
+    whose parent was killed would otherwise wait for work forever, holding its warm box."""
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != grader_pid:      # it ended before the line above
+        os._exit(1)
 
 
 def _warm_box(options: Options):
@@ -293,7 +308,7 @@ def _pool(jobs: int):
     import multiprocessing
     # spawn: a fresh interpreter per worker; forking a process that has loaded torch is unsafe
     return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_worker)
+                               initializer=_init_worker, initargs=(os.getpid(),))
 
 
 def grade_class(todo: list, options: Options, jobs: int, progress=None, work=None) -> list:

@@ -115,8 +115,10 @@ def _score(ex: registry.Exercise, points: float, folder: Path) -> float:
     print(feedback_table(result))
     earned = points * result.score / result.max_score if result.max_score else 0.0
     earned = min(points, max(0.0, round(earned, 2)))
-    print(f"\n{ex.function}: {earned:g} / {points:g} points"
-          + ("" if hidden else "  (public cases only: the hidden cases run when your instructor grades)"))
+    print(f"\n{ex.function}: {earned:g} / {points:g} points = {points:g} x {result.score}/{result.max_score}, "
+          f"the points of the cases passed over all the cases' points"
+          + (" (public and hidden)" if hidden else
+             "  (public cases only: the hidden cases run when your instructor grades)"))
     return earned
 
 
@@ -197,7 +199,7 @@ def feedback_table(result) -> str:
     public.exercises = [dataclasses.replace(e, outcomes=[o for o in e.outcomes if not o.hidden])
                         for e in result.exercises]
     public.hidden_counts = {}
-    lines = [report.check_table(public)]
+    lines = [report.check_table(public, final=True)]
     hidden = [o for e in result.exercises for o in e.outcomes if o.hidden]
     if hidden:
         passed = sum(o.passed for o in hidden)

@@ -28,6 +28,10 @@ student's kernel):
   submission folder on ``sys.path`` (``python -P``); the exercise files that
   ``RefuseLinkedFiles`` noted are removed and their graded cells score 0 with
   the reason.
+- ``WrapFeedbackLines``, the last step of ``nbgrader generate_feedback``: adds a
+  style rule to the feedback page so that long output lines (a hint, a case's
+  inputs, what the student's code printed) wrap at the page's edge instead of
+  running off it.
 - ``shadowing_patterns``, the file names a submission must not bring into the
   autograded folder, the kernel's working directory: every module name the
   grading environment can import (``torch``, ``autograder``, ``json``, ...).
@@ -297,6 +301,21 @@ class RefuseLinkedFiles(NbGraderPreprocessor):
         for module, why in refused.items():
             self.log.warning("%s: not graded: %s", folder, why)
         nb.metadata[METADATA_KEY] = {"refused": refused}
+        return nb, resources
+
+
+# Jupyter's style sheet keeps output lines as written (`white-space: pre`); wrapped, a long line
+# stays readable at any width, and the indentation of the feedback tables is kept.
+WRAP_CSS = (".output_area pre, .output_text pre, .output pre, pre "
+            "{ white-space: pre-wrap; overflow-wrap: anywhere; }")
+
+
+class WrapFeedbackLines(NbGraderPreprocessor):
+    """Append `WRAP_CSS` to the style sheets the feedback page inlines (after Jupyter's own)."""
+
+    def preprocess(self, nb, resources):
+        css = resources.setdefault("inlining", {}).setdefault("css", [])
+        css.append(WRAP_CSS)
         return nb, resources
 
 

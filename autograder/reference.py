@@ -100,7 +100,7 @@ class Live:
         out = []
         for call in case.calls:
             output, grads = self._call(self.function(case.exercise, case.reference), call, case)
-            expect = {"output": describe_value(output), "grads": None, "mistakes": {},
+            expect = {"output": describe_value(_half_options(output, call)), "grads": None, "mistakes": {},
                       "inputs": [_values(a) for a in call.args]}
             if call.grad is not None:
                 options = [self._call(self.function(case.exercise, r), call, case)[1] for r in grad_refs]
@@ -140,6 +140,32 @@ class Live:
             result = _cast_floats(result, dtype)
             grads = grads and [_cast_floats(g, dtype) for g in grads]
         return _detached(result), grads
+
+
+def _half_options(output, call):
+    """The answers accepted for a call with float16 / bfloat16 inputs: the reference's, and the
+    same values in the other of (the input's dtype, float32). Computing in float32 is what
+    torchvision does (the areas of pixel boxes overflow float16), and either dtype may come back."""
+    import torch
+    from autograder.hidden.variants import OneOf
+
+    half = [s["dtype"] for s in cases.tensor_specs(call) if s["dtype"] in cases.HALF_DTYPES]
+    if not half:
+        return output
+    options = [output]
+    for dtype in (getattr(torch, half[0]), torch.float32):
+        other = _cast_floats(output, dtype)
+        if not any(_same_dtypes(other, o) for o in options):
+            options.append(other)
+    return OneOf(options) if len(options) > 1 else output
+
+
+def _same_dtypes(a, b) -> bool:
+    import torch
+
+    if isinstance(a, torch.Tensor):
+        return isinstance(b, torch.Tensor) and a.dtype == b.dtype
+    return isinstance(a, (tuple, list)) and len(a) == len(b) and all(map(_same_dtypes, a, b))
 
 
 def _cast_floats(obj, dtype):
@@ -251,6 +277,23 @@ def cache_dir() -> Path:
     return Path(root)
 
 
+KEPT_VERSIONS = 4     # cache entries kept: this version of the cases and a few before it
+
+
+def evict(directory: Path, keep: int = KEPT_VERSIONS) -> int:
+    """Remove all but the `keep` newest entries of the cache (each 80-180 MB: one per version of
+    the cases and solutions, so a maintainer editing cases would otherwise fill the disk), a
+    half-written one (killed before its .mac) included; returns how many were removed."""
+    stems = {}
+    for path in Path(directory).glob("expected-*.*"):
+        stems.setdefault(path.with_suffix(""), []).append(path.stat().st_mtime)
+    newest_first = sorted(stems, key=lambda stem: max(stems[stem]), reverse=True)
+    for stem in newest_first[keep:]:
+        for suffix in (".mac", ".json", ".npz"):
+            stem.with_suffix(suffix).unlink(missing_ok=True)
+    return len(newest_first[keep:])
+
+
 class Cached:
     """Live expectations, computed once per version of the cases and solutions, then loaded.
 
@@ -303,6 +346,7 @@ class Cached:
             freeze(cases.collect(hidden=True), self.live, self.base, allow_hidden=True, compress=False)
             contents = self._read()
             _write_atomically(self.base.with_suffix(".mac"), _mac(secret, contents).encode())
+            evict(self.directory)
         return Frozen(self.base, contents)
 
     def _read(self):

@@ -5,6 +5,8 @@ timings, no memory addresses), so a regrade can be compared line by line.
 """
 import textwrap
 
+from autograder import scoring
+
 SHOWN_OUTPUT_LINES = 15
 # Checks that stopped an exercise as a whole: its one reason is printed once, not per case.
 WHOLE_EXERCISE = ("crash", "timeout", "file")
@@ -15,13 +17,67 @@ def _indent(text, prefix):
     return textwrap.indent(text, prefix)
 
 
+HINT_WIDTH = 96      # hint lines are wrapped: a terminal, a notebook and a feedback page show them whole
+SHOWN_TITLES = 4     # the cases a hint explains, by title; more are counted
+
+
+def _points(n) -> str:
+    return f"{n} point" if n == 1 else f"{n} points"
+
+
 def _case_lines(outcome, details=True):
     tag = "[hidden] " if outcome.hidden else ""
     name = outcome.title.split(": ", 1)[1]
-    lines = [f"  {'PASS' if outcome.passed else 'FAIL'}  {tag}{name}"]
+    marks = " (edge)" if outcome.edge else ""
+    if outcome.withheld:
+        marks = " (edge: not counted, no case showing a computation passed)"
+    lines = [f"  {'PASS' if outcome.passed else 'FAIL'}  {tag}{name}  [{_points(outcome.points)}]{marks}"]
     if details and not outcome.passed and outcome.check not in WHOLE_EXERCISE:
-        lines.append(_indent(outcome.message(), "        "))
+        text = f"{outcome.check}: {outcome.detail}" if outcome.detail else outcome.check
+        lines.append(_indent(text, "        "))
+        if outcome.inputs:
+            lines += textwrap.wrap(f"inputs: {outcome.inputs}", HINT_WIDTH, initial_indent="        ",
+                                   subsequent_indent="          ")
     return lines
+
+
+def _diagnosis_lines(outcomes):
+    """Each hint once, with the cases it explains; then the failures no known mistake explains."""
+    failing = [o for o in outcomes if not o.passed and o.check not in WHOLE_EXERCISE]
+    groups = {}
+    for o in failing:
+        if o.hint:
+            groups.setdefault(o.hint, []).append(o)
+    lines = []
+    for hint, explained in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        titles = [o.title.split(": ", 1)[1] for o in explained if not o.hidden]
+        hidden = len(explained) - len(titles)
+        shown = "; ".join(f"'{t}'" for t in titles[:SHOWN_TITLES])
+        more = len(titles) - SHOWN_TITLES
+        where = ", ".join(x for x in (shown, f"{more} more" if more > 0 else "",
+                                      f"{hidden} hidden" if hidden else "") if x)
+        lines += textwrap.wrap(f"hint: {hint}", HINT_WIDTH, initial_indent="  ", subsequent_indent="        ")
+        lines += textwrap.wrap(f"it explains {len(explained)} failing case(s): {where}", HINT_WIDTH,
+                               initial_indent="        ", subsequent_indent="          ")
+    unexplained = [o for o in failing if not o.hint]
+    if unexplained:
+        lines.append(f"  {len(unexplained)} failing case(s) that no known mistake explains: each says "
+                     "below what differs")
+    return lines
+
+
+def _exercise_lines(ex, outcomes):
+    """An exercise's block: what slipped and what is diagnosed first, then the case table."""
+    if ex.reason or ex.common_failure():
+        lines = [_indent(ex.summary(), "  => ").replace("\n  => ", "\n     ")]
+        return lines + [line for o in outcomes for line in _case_lines(o, details=False)]
+    lines = [f"  {line}" for line in scoring.slip_lines(outcomes)] + _diagnosis_lines(outcomes)
+    return lines + [line for o in outcomes for line in _case_lines(o)]
+
+
+def _score_line(outcomes) -> str:
+    earned = sum(o.score for o in outcomes)
+    return f"{earned}/{sum(o.points for o in outcomes)} points"
 
 
 def _output_lines(ex):
@@ -37,16 +93,15 @@ def _output_lines(ex):
     return [f"  your code printed{more}:"] + [f"    | {line[:LINE_CHARS]}" for line in shown] + hidden
 
 
-def check_table(result) -> str:
-    """PASS/FAIL per public case with hints; one line per exercise; what the hidden cases add."""
-    out = []
+def check_table(result, final=False) -> str:
+    """Per exercise: its score, what slipped, each hint once with the cases it explains, then
+    PASS/FAIL per public case; what the hidden cases add. `final`: a grade, not a check, so it
+    does not ask for another run."""
+    out = [textwrap.fill(scoring.WEIGHTING, HINT_WIDTH), ""]
     for ex in result.exercises:
-        out.append(f"{ex.module} ({ex.function}):")
         public = [o for o in ex.outcomes if not o.hidden]   # a table for students: public cases only
-        for outcome in public:
-            out += _case_lines(outcome, details=not ex.common_failure())
-        if ex.summary():
-            out.append(_indent(ex.summary(), "  => ").replace("\n  => ", "\n     "))
+        out.append(f"{ex.module} ({ex.function}): {_score_line(public)} on the public cases")
+        out += _exercise_lines(ex, public)
         out += _output_lines(ex)
         passed = sum(o.passed for o in public)
         hidden = result.hidden_counts.get(ex.module)
@@ -55,8 +110,11 @@ def check_table(result) -> str:
         out.append("")
     if not result.isolation.strong:
         out.append(f"note: {result.isolation.note}")
-    out.append("all public cases pass" if result.passed else
-               "some cases fail: read the hints above, fix, and run the check again")
+    if result.passed:
+        out.append("all public cases pass")
+    else:
+        out.append("some cases fail: the hints above say what to change" if final else
+                   "some cases fail: read the hints above, fix, and run the check again")
     return "\n".join(out)
 
 
@@ -65,7 +123,7 @@ def grade_report(result) -> str:
     kind = "public + hidden cases" if result.hidden else "public cases"
     reference = "solutions/" if result.reference == "live" else "stored public expectations"
     out = [f"Grading {result.submission} ({kind}; expected values from {reference})",
-           f"isolation: {result.isolation.note}", ""]
+           f"isolation: {result.isolation.note}", textwrap.fill(scoring.WEIGHTING, HINT_WIDTH), ""]
     for ex in result.exercises:
         out.append(f"{ex.module}: {ex.score}/{ex.max_score} points "
                    f"({sum(o.passed for o in ex.outcomes)}/{len(ex.outcomes)} cases)")
@@ -74,10 +132,7 @@ def grade_report(result) -> str:
         if ex.reason:
             out.append(f"  0 points: {ex.reason}")
         else:
-            for outcome in ex.outcomes:
-                out += _case_lines(outcome, details=not ex.common_failure())
-            if ex.summary():
-                out.append(_indent(ex.summary(), "  => ").replace("\n  => ", "\n     "))
+            out += _exercise_lines(ex, ex.outcomes)
         out += _output_lines(ex)
         out.append("")
     out.append(f"Total: {result.score}/{result.max_score} points")

@@ -5,7 +5,10 @@ tuple, ...), dtype, shape and device; then (after the time limit of a timed
 case) the values against the reference with a stated tolerance, or the
 property the case names; then the gradients a case asks for; last, that the
 inputs are unchanged. The first failing check is the verdict, and
-``diagnose`` looks for a known mistake that explains it.
+``diagnose`` looks for a known mistake that explains it. A dtype, device or
+size-1 dimension that differs while the case is not about that detail is a slip
+(``autograder.slips``): noted on the outcome, and the values are compared as if
+it were right.
 
 Nothing here knows an exercise: its mistakes (hints, detectors), properties and
 error patterns come from its module, ``autograder/cases/<module>.py``, whose
@@ -15,12 +18,13 @@ detectors and properties build on the helpers below (``mismatch``, ``tolerance``
 Nothing here trusts the child: outputs are numpy arrays parsed from ``.npy``
 bytes, and comparisons use the parent's own numpy.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from autograder import cases
+from autograder import cases, feedback
 from autograder.cases import DEFAULT_TOL
+from autograder.slips import SLIPS, normalised, part
 from ssd_course import registry
 
 
@@ -29,7 +33,9 @@ class Failure:
     check: str           # error, type, dtype, shape, device, time, values, property, gradient, modified input
     detail: str          # for public cases: what was expected and what came back
     hidden_detail: str   # for hidden cases: what kind of thing went wrong, never expected values
-    hint: str = None     # a generic hint's name (hints.HINTS) or a mistake of the case's exercise
+    hint: object = None  # a generic hint's name (hints.HINTS), a mistake of the case's exercise, or a
+                         # tuple of the mistakes whose predictions all fit (scoring.settle picks)
+    call: int = 0        # which call of the case failed (its inputs are the ones shown)
 
 
 @dataclass
@@ -44,10 +50,18 @@ class Outcome:
     check: str = ""
     detail: str = ""
     hint: str = ""
+    hint_name: str = ""   # the mistake or generic hint's name: feedback groups cases by it
+    slip: str = ""        # a contract detail this case is not about, noted once per exercise
+    inputs: str = ""      # a small public case's inputs, shown when it fails
+    edge: bool = False    # counts only once a non-edge case of the exercise passes
+    withheld: bool = False   # an edge case passed, but no case showing a computation did
+    candidates: tuple = ()   # every known mistake whose prediction is this failing output
+    # a public failing case of an exercise with PICTURE: its inputs, expected and returned arrays
+    picture: dict = field(default=None, repr=False, compare=False)
 
     @property
     def score(self) -> int:
-        return self.points if self.passed else 0
+        return self.points if self.passed and not self.withheld else 0
 
     def message(self) -> str:
         """One or two lines: what failed (and a hint); empty when passed."""
@@ -92,18 +106,22 @@ def shape_of(desc) -> tuple:
 
 # --- structure: kind, dtype, shape, device --------------------------------------------------
 
-def structure(exp: dict, got: dict, where="result"):
-    """The first difference in kind, dtype, shape or device, as a Failure; None if they agree."""
+def structure(exp: dict, got: dict, where="result", names=()):
+    """The first difference in kind, dtype, shape or device, as a Failure; None if they agree.
+    `names`: the contract's names of a tuple result's items (``gt_overlap``, ``gt_idx``)."""
     if exp["kind"] == "one_of":
-        failures = [structure(o, got, where) for o in exp["options"]]
-        return None if any(f is None for f in failures) else failures[0]
+        failures = [structure(o, got, where, names) for o in exp["options"]]
+        if any(f is None for f in failures):
+            return None
+        # the option in the returned dtype says what else differs (a shape, a device)
+        return next((f for f in failures if f.check != "dtype"), failures[0])
     if exp["kind"] in ("tuple", "list"):
         n = len(exp["items"])
         if got.get("kind") not in ("tuple", "list") or len(got["items"]) != n:
             return Failure("type", f"{where}: expected a tuple of {n} tensors, got {what(got)}",
                            f"{where}: expected a tuple of {n} tensors, got {_kind(got)}")
         for i, (e, g) in enumerate(zip(exp["items"], got["items"])):
-            failure = structure(e, g, f"{where}[{i}]")
+            failure = structure(e, g, part(where, i, names))
             if failure:
                 return failure
         return None
@@ -146,10 +164,10 @@ def mismatch(expected: np.ndarray, got: np.ndarray, tol):
     return ~(close | (np.isnan(e) & np.isnan(g)))
 
 
-def values(exp: dict, got: dict, tol=None, where="result"):
+def values(exp: dict, got: dict, tol=None, where="result", names=()):
     """The first value difference beyond tolerance, as a Failure; None if all agree."""
     if exp["kind"] == "one_of":
-        failures = [values(o, got, tol, where) for o in exp["options"]]
+        failures = [values(o, got, tol, where, names) for o in exp["options"]]
         if any(f is None for f in failures):
             return None
         if len(failures) == 1:
@@ -160,7 +178,7 @@ def values(exp: dict, got: dict, tol=None, where="result"):
                        f"{where}: values differ from every valid answer")
     if exp["kind"] in ("tuple", "list"):
         for i, (e, g) in enumerate(zip(exp["items"], got["items"])):
-            failure = values(e, g, tol, f"{where}[{i}]")
+            failure = values(e, g, tol, part(where, i, names))
             if failure:
                 return failure
         return None
@@ -219,8 +237,9 @@ def same_shape_arrays(exp, got):
             and a["array"].shape == b["array"].shape]
 
 
-def _generic(exp, got):
-    """Hints that need no knowledge of the exercise: wrong kind of result, dtype slips, NaN."""
+def _generic(exp, got, check="values"):
+    """Hints that need no knowledge of the exercise: wrong kind of result, dtype slips (only
+    when the dtype is what failed, against the accepted dtype nearest to it), NaN."""
     kind = got.get("kind")
     if kind == "none":
         return "none_returned"
@@ -228,7 +247,7 @@ def _generic(exp, got):
         return "numpy_returned"
     if kind == "list" and exp.get("kind") == "tensor":
         return "list_returned"
-    for e, g in tensor_pairs(exp, got):
+    for e, g in tensor_pairs(exp, got) if check == "dtype" else ():
         if e["dtype"] == "float32" and g["dtype"] == "float64":
             return "float64_result"
         if e["dtype"].startswith(("float", "bfloat")) and g["dtype"] != e["dtype"]:
@@ -241,15 +260,31 @@ def _generic(exp, got):
     return None
 
 
-def diagnose(case, expect: dict, got: dict):
-    """The name of the known mistake that explains `got`, or None: first one whose code gives
-    the same output, then one whose detector recognises its form (in the case's order), then
-    a generic slip."""
-    tol = case.tol
-    for name, wrong in expect.get("mistakes", {}).items():
-        if agrees(wrong, got, tol):
-            return name
-    return _detected(case, "output", expect["output"], got) or _generic(expect["output"], got)
+def diagnose(case, expect: dict, got: dict, check="values"):
+    """The name of the known mistake that explains `got`, or None.
+
+    A mistake explains a failure only when its prediction is what came back and differs from
+    the right answer on this case: first a mistake whose code gives that output, then one
+    whose detector recognises its form (in the case's order), then a generic slip. A failure
+    in a contract detail alone (`check` dtype, device or shape, the values right) is named by
+    a detector of the output's form or the detail's generic hint: no value mistake explains
+    right values."""
+    exp = expect["output"]
+    found = normalised(exp, got)
+    values_right = check in SLIPS and found is not None and values(exp, found[0], case.tol) is None
+    seen = found[0] if found is not None else got
+    explaining = [] if values_right else [name for name, wrong in expect.get("mistakes", {}).items()
+                                          if _explains(wrong, seen, exp, case.tol)]
+    if explaining:
+        return explaining[0] if len(explaining) == 1 else tuple(explaining)
+    return _detected(case, "output", exp, got) or _generic(exp, got, check)
+
+
+def _explains(wrong, got, exp, tol) -> bool:
+    """One of the mistake's predictions is `got` and is not a right answer on this case."""
+    predictions = wrong["options"] if wrong["kind"] == "one_of" else [wrong]
+    rights = exp["options"] if exp["kind"] == "one_of" else [exp]
+    return any(agrees(p, got, tol) and not any(agrees(p, r, tol) for r in rights) for p in predictions)
 
 
 def _detected(case, on, exp, got):
@@ -266,45 +301,46 @@ def _detected(case, on, exp, got):
 
 def evaluate(case, expects: list, results: list, seconds: list) -> Outcome:
     """The verdict on `case` from the reference's `expects` and the child's `results` (per call)."""
-    failure = _first_failure(case, expects, results, seconds)
-    outcome = Outcome(case.id, case.title, case.exercise, case.points, case.hidden, failure is None)
+    slips = []
+    failure = _first_failure(case, expects, results, seconds, slips)
+    outcome = Outcome(case.id, case.title, case.exercise, case.points, case.hidden, failure is None,
+                      edge=case.edge)
+    if slips:
+        outcome.slip = "; ".join(dict.fromkeys(hidden if case.hidden else public
+                                               for _, public, hidden in slips))
     if failure is not None:
         outcome.check = failure.check
         outcome.detail = failure.hidden_detail if case.hidden else failure.detail
-        outcome.hint = cases.hint(case.exercise, failure.hint) if failure.hint else ""
+        # several mistakes may predict this output: the first names it for now, and the
+        # exercise settles on the one that explains most of its cases (scoring.settle)
+        names = failure.hint if isinstance(failure.hint, tuple) else (failure.hint,) if failure.hint else ()
+        outcome.candidates = names
+        outcome.hint_name = names[0] if names else ""
+        outcome.hint = cases.hint(case.exercise, names[0]) if names else ""
+        if not case.hidden:
+            outcome.inputs = feedback.inputs_text(case, failure.call)
+            outcome.picture = feedback.picture_data(case, expects, results, failure.call)
     return outcome
 
 
-def _first_failure(case, expects, results, seconds):
+def _first_failure(case, expects, results, seconds, slips):
+    """The first failing check of `case`, or None; the slips noted on the way go to `slips`."""
     if len(results) < len(expects) or any(r is None for r in results):
         return Failure("not run", "the call did not complete", "the call did not complete")
-    for expect, result in zip(expects, results):
-        error = result.get("error")
-        if error and error["type"] == "timeout":
-            text = f"interrupted: {error['message']} (the limit is {case.max_seconds:g} s)"
-            return Failure("time", text, text, "too_slow")
-        if error:
-            text = f"raised {error['type']}: {error['message']}"
-            if error.get("where"):
-                text += f" ({error['where']})"
-            return Failure("error", text, text, cases.error_hint(case.exercise, error))
-        failure = structure(expect["output"], result["output"])
-        if failure:
-            failure.hint = failure.hint or diagnose(case, expect, result["output"])
-            return failure
+    names = getattr(cases.exercise_module(case.exercise), "OUTPUTS", ())
+    outputs = []
+    for i, (expect, result) in enumerate(zip(expects, results)):
+        checked = _call_error(case, result) or _structure(case, expect, result["output"], names, slips)
+        if isinstance(checked, Failure):
+            checked.call = i
+            return checked
+        outputs.append(checked)          # the output, with any slip taken out
     if case.max_seconds is not None and any(s is None or s > case.max_seconds for s in seconds):
         text = f"a call took longer than {case.max_seconds:g} s (measured by the grader)"
         return Failure("time", text, text, "too_slow")
-    if case.compare == "match":
-        for expect, result in zip(expects, results):
-            failure = values(expect["output"], result["output"], case.tol)
-            if failure:
-                failure.hint = diagnose(case, expect, result["output"])
-                return failure
-    else:
-        problem = cases.properties(case.exercise)[case.compare](case, expects, results)
-        if problem:
-            return Failure("property", problem, problem)
+    failure = _compared(case, expects, results, outputs, names)
+    if failure:
+        return failure
     for call, expect, result in zip(case.calls, expects, results):
         if call.grad is not None:
             failure = _gradient(case, expect, result)
@@ -317,10 +353,54 @@ def _first_failure(case, expects, results, seconds):
     return None
 
 
+def _call_error(case, result):
+    """The call's exception (an interrupt of a timed case included) as a Failure, or None."""
+    error = result.get("error")
+    if error and error["type"] == "timeout":
+        text = f"interrupted: {error['message']} (the limit is {case.max_seconds:g} s)"
+        return Failure("time", text, text, "too_slow")
+    if error:
+        text = f"raised {error['type']}: {error['message']}"
+        if error.get("where"):
+            text += f" ({error['where']})"
+        return Failure("error", text, text, cases.error_hint(case.exercise, error))
+    return None
+
+
+def _structure(case, expect, got, names, slips):
+    """A structure Failure, or the output to compare: `got` itself, or with a slip in a detail
+    the case is not about taken out (the slip noted in `slips`)."""
+    failure = structure(expect["output"], got, names=names)
+    if failure is None:
+        return got
+    found = normalised(expect["output"], got, names=names) if failure.check in SLIPS else None
+    if found is not None and not any(detail in case.about for detail, _, _ in found[1]):
+        slips += found[1]
+        return found[0]
+    failure.hint = failure.hint or diagnose(case, expect, got, failure.check)
+    return failure
+
+
+def _compared(case, expects, results, outputs, names):
+    """The values against the reference, or the case's property, as a Failure; None if right."""
+    if case.compare == "match":
+        for i, (expect, got) in enumerate(zip(expects, outputs)):
+            failure = values(expect["output"], got, case.tol, names=names)
+            if failure:
+                failure.hint = diagnose(case, expect, got)
+                failure.call = i
+                return failure
+        return None
+    seen = [dict(r, output=o) for r, o in zip(results, outputs)]
+    problem = cases.properties(case.exercise)[case.compare](case, expects, seen)
+    return Failure("property", problem, problem) if problem else None
+
+
 def _gradient(case, expect, result):
     if result.get("grad_error"):
         text = f"gradient: {result['grad_error']}"
-        return Failure("gradient", text, text, "grad_cut")
+        cut = "shape" not in result["grad_error"]   # a result of another shape is not a cut graph
+        return Failure("gradient", text, text, "grad_cut" if cut else None)
     for i, (exp, got) in enumerate(zip(expect["grads"], result["grads"])):
         where = f"gradient of argument {case.calls[0].grad['wrt'][i] + 1}"
         if got.get("kind") == "none":

@@ -22,6 +22,19 @@ CLI = [sys.executable, "-m", "ssd_course"]
 N_CASES = len(cases.collect(hidden=True))
 
 
+def _counts(module) -> str:
+    n = len(cases.public_cases(module))
+    return f"{n}/{n}"
+
+
+def _points(module) -> int:
+    return sum(c.points for c in cases.collect([module], hidden=True))
+
+
+def _hidden(module) -> int:
+    return len(cases.hidden_cases(module))
+
+
 def run_cli(*args, cwd=None, timeout=300):
     return subprocess.run(CLI + [str(a) for a in args], capture_output=True, text=True, cwd=cwd,
                           timeout=timeout)
@@ -100,7 +113,7 @@ def test_the_names_in_hidden_modules_are_checked_when_they_load():
 
     path = Path(jaccard.__file__)
     assert _load_edited(path, "mistakes=IOU),", "mistakes=IOU),").VARIANTS.mistakes  # the copy loads
-    with pytest.raises(ValueError, match=r"case jaccard\.m_0_boxes_in_box_b: mistakes \['plus_two'\]"):
+    with pytest.raises(ValueError, match=r"case jaccard\.6_x_4_float64_boxes_in_1_1_\w+: mistakes \['plus_two'\]"):
         _load_edited(path, "mistakes=IOU),", 'mistakes=IOU + ("plus_two",)),')
     with pytest.raises(ValueError, match=r"implements mistakes \['plus_two'\] that .* does not declare"):
         _load_edited(path, '"plus_one": lambda', '"plus_two": lambda')
@@ -251,7 +264,7 @@ def test_a_child_cannot_signal_the_box_and_costs_only_its_own_exercise(tmp_path,
         "    os.kill(os.getppid(), signal.SIGKILL)\n")
     result = api.grade(root, ["jaccard", "nms"], isolation=isolation)
     ex = {e.module: e for e in result.exercises}
-    assert ex["jaccard"].score == ex["jaccard"].max_score == 23
+    assert ex["jaccard"].score == ex["jaccard"].max_score == _points("jaccard")
     # the kill is refused (seccomp): every case fails with the same error, explained once
     assert ex["nms"].score == 0 and ex["nms"].reason is None
     assert ex["nms"].summary().startswith("every case raised PermissionError: [Errno 1] Operation not permitted")
@@ -263,7 +276,7 @@ def test_weaker_isolation_still_grades_says_so_and_leaves_no_process(tmp_path):
     root = make_submission("hostile_c", tmp_path, {"MARKER": marker})
     result = api.grade(root, ["matching", "nms"], isolation="process")
     ex = {e.module: e for e in result.exercises}
-    assert ex["nms"].score == ex["nms"].max_score == 20   # torch.py / numpy.py shadows did nothing
+    assert ex["nms"].score == ex["nms"].max_score == _points("nms")   # torch.py / numpy.py shadows did nothing
     # matching.py starts processes when imported: refused, and said why
     assert ex["matching"].score == 0 and "Operation not permitted" in ex["matching"].reason
     assert hints.HINTS["sandbox_denied"] in ex["matching"].reason
@@ -287,19 +300,22 @@ def test_check_in_a_notebook_returns_a_bool_and_writes_nothing_to_stderr(solutio
     assert check("nms", submission=solutions_copy) is True
     out, err = capfd.readouterr()
     assert err == ""
-    assert "nms: 7/7 public cases pass — 10 hidden cases run at grading" in out
+    assert f"nms: {_counts('nms')} public cases pass — {_hidden('nms')} hidden cases run at grading" in out
     assert check("make_anchors", submission=stubs_submission(tmp_path)) is False
     out, err = capfd.readouterr()
-    assert err == "" and "anchors: 0/6 public cases pass — 6 hidden cases run at grading" in out
+    assert err == "" and f"anchors: 0/{len(cases.public_cases('anchors'))} public cases pass — " \
+        f"{_hidden('anchors')} hidden cases run at grading" in out
 
 
 def test_ssd_course_check_exits_nonzero_while_a_case_fails(solutions_copy, tmp_path):
     ok = run_cli("check", "jaccard", cwd=solutions_copy)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert "jaccard: 10/10 public cases pass — 10 hidden cases run at grading" in ok.stdout
-    assert re.search(r"^  PASS  identical boxes have IoU 1$", ok.stdout, re.M)
+    assert f"jaccard: {_counts('jaccard')} public cases pass — {_hidden('jaccard')} hidden cases run at " \
+        "grading" in ok.stdout
+    assert re.search(r"^  PASS  each box against itself gives IoU 1 .*  \[1 point\]$", ok.stdout, re.M)
     stubs = run_cli("check", "matching", cwd=stubs_submission(tmp_path))
-    assert stubs.returncode == 1 and "matching: 0/6 public cases pass" in stubs.stdout
+    assert stubs.returncode == 1 and f"matching: 0/{len(cases.public_cases('matching'))} public cases " \
+        "pass" in stubs.stdout
 
 
 def test_ssd_course_grade_writes_the_report_and_results_json(tmp_path):
@@ -308,7 +324,7 @@ def test_ssd_course_grade_writes_the_report_and_results_json(tmp_path):
                   "--json", tmp_path / "out" / "results.json")
     assert out.returncode == 0, out.stderr       # grading completed: 0, whatever the score
     assert "jaccard:" in out.stdout and "nms:" in out.stdout and "flatten_conv:" not in out.stdout
-    assert cases.mistakes("jaccard")["transposed"].hint in out.stdout
+    assert " ".join(cases.mistakes("jaccard")["transposed"].hint.split()) in " ".join(out.stdout.split())
     from results_schema import validate_file
     data = validate_file(tmp_path / "out" / "results.json")
     extra = data["extra_data"]
@@ -343,3 +359,129 @@ def test_grade_line_reports_both_timings():
                         r"hidden, (\d+)/\1 points\) \d+\.\d s wall with expected values computed "
                         r"\(grader's own work \d+\.\d s\), \d+\.\d s with them cached \(\d+\.\d s\) "
                         r"\[bubblewrap isolation\]", line), line
+
+
+# --- issue 13: parity, the dtype policy, diagnosis, slips -------------------------------------
+
+def test_hidden_cases_make_no_kind_of_check_that_no_public_case_makes():
+    for ex in registry.EXERCISES:
+        assert cases.parity_gaps(ex.module) == {}, ex.module
+
+
+def test_a_cases_tags_are_read_from_its_own_inputs():
+    from autograder.cases.jaccard import pair, small_boxes
+
+    case = cases.Case("jaccard", "tags", (pair(small_boxes(1, 3), [[0, 0, 0, 0]], dtype="float16",
+                                               layout="strided"),))
+    assert {"dtype:float16", "layout:strided", "units:[-1, 1]", "boxes:small", "boxes:zero-area",
+            "positional:0", "positional:1", "about:dtype"} <= case.tags
+    assert case.tol == cases.DEFAULT_TOL["float16"]          # half inputs: half tolerance, any result dtype
+    pixels = cases.Case("jaccard", "px", (pair([[0, 0, 300, 200]], [[10, 10, 50, 50]]),))
+    assert {"units:pixels", "dtype:float32"} <= pixels.tags and not {"boxes:small", "about:dtype"} & pixels.tags
+    # a kind only this case has would be a gap against public cases that lack it
+    public = set().union(*(c.tags for c in cases.public_cases("jaccard")))
+    assert "layout:channels" not in public and {"layout:strided", "dtype:float16"} <= public
+
+
+def _expect_and_solution_output(module, title_start, transform=None):
+    ref = reference.Live(impl.solutions_dir())
+    case = next(c for c in cases.collect([module], hidden=True) if c.name.startswith(title_start))
+    expect = ref.expect(case)[0]
+    out = ref._call(ref.function(module, "solutions"), case.calls[0], case)[0]
+    return ref, case, expect, reference.describe_value(transform(out) if transform else out)
+
+
+def test_a_value_mistake_never_explains_a_dtype_only_failure():
+    # a square, symmetric IoU matrix returned in float64: its transpose is itself, so the
+    # "transposed" hint would be a mistake the student did not make
+    _, case, expect, got = _expect_and_solution_output("jaccard", "each box against itself",
+                                                       lambda t: t.double())
+    assert verdict.diagnose(case, expect, got, check="dtype") == "float64_result"
+
+
+def test_a_hint_fires_only_when_its_prediction_is_the_output():
+    from autograder.hidden import variants
+
+    ref, case, expect, got = _expect_and_solution_output("jaccard", "small boxes (sides")
+    args = [__import__("autograder.values", fromlist=["x"]).build_arg(a) for a in case.calls[0].args]
+    plus_one = reference.describe_value(variants.get("jaccard", "plus_one")(*args))
+    assert verdict.diagnose(case, expect, plus_one) == "plus_one"
+    eps = reference.describe_value(variants.iou(*args, eps=1e-7))
+    assert verdict.diagnose(case, expect, eps) == "union_eps"
+    noisy = dict(got, array=got["array"] * 0.9)                # wrong, in no known way
+    assert verdict.diagnose(case, expect, noisy) is None
+    outcome = verdict.evaluate(case, [expect], [{"output": noisy}], [0.0])
+    assert not outcome.passed and outcome.hint == "" and "entries differ" in outcome.detail
+    assert outcome.inputs.startswith("box_a=[[")                # a small public case shows its inputs
+
+
+def test_a_slip_is_noted_and_costs_only_the_cases_about_that_detail():
+    ref = reference.Live(impl.solutions_dir())
+    outcomes = []
+    for case in cases.collect(["anchors"], hidden=True):
+        expect = ref.expect(case)
+        anchors, sizes = ref._call(ref.function("anchors", "solutions"), case.calls[0], case)[0]
+        got = reference.describe_value((anchors, sizes.double()))   # grid_sizes in float64
+        outcomes.append((case, verdict.evaluate(case, expect, [{"output": got}], [0.0])))
+    failed = [c for c, o in outcomes if not o.passed]
+    assert failed and all("dtype" in c.about for c in failed)
+    assert all(o.passed for c, o in outcomes if "dtype" not in c.about)
+    assert {o.slip for c, o in outcomes if o.passed} == {"grid_sizes: dtype float64 where the contract says float32"}
+    assert {o.detail for c, o in outcomes if not o.passed} == {"grid_sizes: expected dtype float32, got float64"}
+
+
+def test_torchvisions_own_box_iou_and_nms_test_data_pass_through_the_reference_as_the_policy_says():
+    import numpy as np
+    import torch
+    from torchvision.ops import box_iou, nms as tv_nms
+
+    from autograder.cases import jaccard as jc, nms as nc
+
+    ref = reference.Live(impl.solutions_dir())
+    by_name = {c.name: c for c in cases.collect(["jaccard", "nms"])}
+    ints = ref.expect(by_name["torchvision's box_iou test: integer (int64) boxes give float32 IoUs"])[0]
+    assert ints["output"]["dtype"] == "float32"
+    np.testing.assert_allclose(ints["output"]["array"], jc.TV_INT_EXPECTED, atol=1e-4, rtol=0)
+    half = ref.expect(next(c for n, c in by_name.items() if n.startswith("torchvision's box_iou test: float16")))[0]
+    assert [o["dtype"] for o in half["output"]["options"]] == ["float32", "float16"]   # both accepted
+    for option in half["output"]["options"]:
+        assert np.isfinite(option["array"].astype(float)).all()        # no overflow: computed in float32
+        np.testing.assert_allclose(option["array"].astype(float), jc.TV_FLOAT_EXPECTED, atol=2e-3, rtol=0)
+    # torchvision's float16 nms test: float16 keeps what float32 keeps
+    case = next(c for n, c in by_name.items() if n.startswith("torchvision's nms test: float16"))
+    boxes, scores = torch.tensor(jc.TV_FLOAT_BOXES), torch.tensor([0.6370, 0.7569, 0.3966])
+    assert ref.expect(case)[0]["output"]["array"].tolist() == tv_nms(boxes, scores, 0.2).tolist() == [1]
+    # its reference NMS (a loop over box_iou) on the box just above the threshold
+    boxes, scores = (torch.tensor(a, dtype=torch.float32) for a in nc.boxes_with_iou(5, 100, 0.5))
+    assert box_iou(boxes[:1], boxes[-1:]).item() > 0.5
+    picked, order = [], scores.argsort(descending=True)
+    while len(order):
+        picked.append(order[0].item())
+        order = order[1:][box_iou(boxes[order[1:]], boxes[order[0]][None]).squeeze(1) <= 0.5]
+    case = next(c for n, c in by_name.items() if n.startswith("torchvision's nms test: a box"))
+    assert ref.expect(case)[0]["output"]["array"].tolist() == picked
+
+
+def test_a_failing_anchors_or_nms_case_has_a_picture_of_what_came_back():
+    import matplotlib
+    matplotlib.use("Agg")
+    from autograder import pictures
+
+    ref = reference.Live(impl.solutions_dir())
+    case = next(c for c in cases.public_cases("anchors") if c.name.startswith("a 2x2 grid"))
+    expect = ref.expect(case)
+    anchors, sizes = ref._call(ref.function("anchors", "solutions"), case.calls[0], case)[0]
+    swapped = reference.describe_value((anchors[:, [1, 0, 2, 3]], sizes))      # x taken from the row
+    outcome = verdict.evaluate(case, expect, [{"output": swapped}], [0.0])
+    assert not outcome.passed and outcome.picture["expected"][0].shape == (4, 4)
+    fig = pictures._anchors(outcome.picture)
+    assert [len(ax.patches) for ax in fig.axes] == [4, 4]
+    assert [t.get_text() for t in fig.axes[1].texts] == ["0", "1", "2", "3"]
+    case = next(c for c in cases.public_cases("nms") if c.name.startswith("a cluster"))
+    kept_all = reference.describe_value(__import__("torch").arange(4))
+    outcome = verdict.evaluate(case, ref.expect(case), [{"output": kept_all}], [0.0])
+    fig = pictures._nms(outcome.picture)
+    solid = [[p.get_fill() for p in ax.patches] for ax in fig.axes]
+    assert solid == [[False, False, True, True], [True, True, True, True]]   # kept: 2 and 3; all came back
+    assert verdict.evaluate(case, ref.expect(case), [{"output": reference.describe_value(
+        __import__("torch").tensor([2, 3]))}], [0.0]).picture is None      # a passing case has none

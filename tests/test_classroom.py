@@ -35,12 +35,13 @@ from ssd_course import impl
 REPO = Path(__file__).resolve().parent.parent
 EXERCISE = ["--exercise", "jaccard"]
 STUDENTS = ["alice", "bob", "carol", "dave", "erin", "frank"]
+JACCARD_MAX = sum(c.points for c in cases.collect(["jaccard"], hidden=True))   # every case's points
 
 
 def make_class(root: Path) -> Path:
     klass = root / "class"
     solutions_submission(klass / "alice")
-    buggy = make_submission("mistakes_b", root / "bob-copy") / "ssd_course" / "exercises" / "jaccard.py"
+    buggy = make_submission("mistakes_a", root / "bob-copy") / "ssd_course" / "exercises" / "jaccard.py"
     (klass / "bob").mkdir()
     (klass / "bob" / "jaccard.py").write_bytes(buggy.read_bytes())
     with zipfile.ZipFile(klass / "carol.zip", "w") as z:
@@ -103,6 +104,46 @@ def resumed(klass, tmp_path_factory):
     return out, kept
 
 
+def _descendants(pid: int) -> set:
+    """Every process below `pid` now (from /proc)."""
+    children = {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
+def test_killing_grade_all_alone_ends_its_workers_and_their_boxes(klass, tmp_path, sig):
+    """The grade-all process alone is killed (as `kill PID` does), not its process group: its
+    workers, and the warm boxes they hold, end with it instead of waiting for work forever."""
+    cmd = [sys.executable, "-m", "autograder.grade_all", str(klass), "--out", str(tmp_path / "out"),
+           "--jobs", "2", *EXERCISE]
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline, below = time.monotonic() + 300, set()
+    while not list((tmp_path / "out").glob("students/*/row.json")) and time.monotonic() < deadline:
+        below |= _descendants(proc.pid)
+        time.sleep(0.05)
+    below |= _descendants(proc.pid)
+    os.kill(proc.pid, sig)
+    proc.wait()
+    for _ in range(200):
+        alive = {p for p in below if os.path.exists(f"/proc/{p}")}
+        if not alive:
+            break
+        time.sleep(0.05)
+    assert len(below) >= 2 and alive == set(), f"{len(alive)} of {len(below)} processes outlived it"
+
+
 def test_a_killed_run_resumes_and_grades_only_the_students_it_had_not_written(resumed, klass, capsys):
     out, kept = resumed
     assert 1 <= kept < len(STUDENTS)
@@ -119,7 +160,7 @@ def test_the_sheet_has_a_row_per_student_with_scores_hashes_and_errors(resumed, 
     out, _ = resumed
     rows = {r["student"]: r for r in sheet(out)}
     top = int(rows["alice"]["max"])
-    assert top == classroom.max_points(["jaccard"]) == 23
+    assert top == classroom.max_points(["jaccard"]) == JACCARD_MAX
     assert rows["alice"]["jaccard"] == rows["alice"]["total"] == str(top)
     assert rows["alice"]["layout"] == "course copy" and rows["alice"]["error"] == ""
     source = (klass / "alice" / "ssd_course" / "exercises" / "jaccard.py").read_bytes()
@@ -147,7 +188,7 @@ def test_every_results_json_keeps_to_gradescopes_schema(resumed):
         assert data["score"] == int(rows[student]["total"])
         graded = student in ("alice", "bob", "carol", "erin")
         assert len(data["tests"]) == (len(cases.collect(["jaccard"], hidden=True)) if graded else 0)
-        assert sum(t["max_score"] for t in data["tests"]) == (23 if graded else 0)
+        assert sum(t["max_score"] for t in data["tests"]) == (JACCARD_MAX if graded else 0)
     failed = json.loads((out / "students" / "frank" / "results.json").read_text())
     assert "is not a readable zip" in failed["output"] and "\n" not in failed["output"]
 
@@ -292,7 +333,7 @@ def test_a_student_that_kills_the_graders_process_costs_only_its_own_row(tmp_pat
     assert sorted(by_student) == ["ann", "boom", "cid"]
     assert by_student["ann"]["total"] == by_student["cid"]["total"] == 1
     assert by_student["boom"]["error"] == "the grader's worker process died while grading this submission"
-    assert by_student["boom"]["total"] == 0 and by_student["boom"]["max"] == 23
+    assert by_student["boom"]["total"] == 0 and by_student["boom"]["max"] == JACCARD_MAX
     validate_file(tmp_path / "out" / "students" / "boom" / "results.json")
 
 

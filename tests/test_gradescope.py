@@ -24,7 +24,7 @@ from corpus.build import make_submission
 from results_schema import validate_file, validate_results
 from ssd_course import impl
 
-JACCARD_POINTS = 23
+JACCARD_POINTS = sum(c.points for c in cases.collect(["jaccard"], hidden=True))
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +91,7 @@ def test_loose_files_are_graded_as_a_course_copy_is(autograder_zip, tmp_path):
 
 
 def test_a_buggy_zip_upload_gets_part_marks_and_hidden_cases_show_no_expected_values(autograder_zip, tmp_path):
-    buggy = make_submission("mistakes_b", tmp_path / "bug") / "ssd_course" / "exercises"
+    buggy = make_submission("mistakes_a", tmp_path / "bug") / "ssd_course" / "exercises"   # IoU as [M, N]
 
     def fill(folder):
         with zipfile.ZipFile(folder / "submission.zip", "w") as z:

@@ -317,9 +317,13 @@ def test_feedback_shows_the_check_table_and_hides_hidden_values(course):
     name = next(n for n, ms in course["assignments"].items() if "jaccard" in ms)
     text = feedback_text(course, "half", name)
     # the table of `ssd-course check`, with the hint for the known mistake (NaN for empty boxes)
-    assert "jaccard (jaccard):" in text and "  PASS  identical boxes" in text
-    assert re.search(r"FAIL  empty boxes.*\n.*expected 0, got nan.*\n\s*hint: NaN where two empty boxes", text)
-    assert re.search(r"jaccard: 9\.\d+ / 10 points", text)
+    assert "jaccard (jaccard):" in text and "  PASS  each box against itself" in text
+    # the diagnosis first, its hint once, then the failing case with what differs and its inputs
+    assert re.search(r"hint: NaN where two empty boxes.*?\n\s+it explains 1 failing case\(s\): 'empty boxes", text, re.S)
+    assert re.search(r"FAIL  empty boxes.*\n.*expected 0, got nan.*\n\s*inputs: box_a=\[\[1, 1, 1, 1\]", text)
+    assert text.count("hint: NaN where two empty boxes") == 1
+    assert "run the check again" not in text                      # a grade, not a check
+    assert re.search(r"jaccard: 9\.\d+ / 10 points = 10 x \d+/\d+, the points of the cases passed", text)
     hidden = []
     for student in ("half", "stubs"):
         for block in re.findall(r"hidden cases: \d+/\d+ pass\n(.*?)\n\s*\n", feedback_text(course, student, name),
@@ -335,7 +339,28 @@ def test_feedback_shows_the_check_table_and_hides_hidden_values(course):
             assert (course["path"] / "feedback" / student / n / f"{n}.html").is_file()
 
 
+def test_feedback_page_wraps_long_lines(course):
+    from autograder.nbgrader_preprocessors import WRAP_CSS
+
+    name = next(n for n, ms in course["assignments"].items() if "jaccard" in ms)
+    page = (course["path"] / "feedback" / "half" / name / f"{name}.html").read_text()
+    styles = [(m.start(), m.group(1)) for m in re.finditer(r"<style\b[^>]*>(.*?)</style>", page, re.S)]
+    ours = [at for at, css in styles if WRAP_CSS in css]
+    jupyters = max(styles, key=lambda s: len(s[1]))[0]          # the large inlined Jupyter sheet
+    assert len(ours) == 1 and ours[0] > jupyters                # after it: it wins the cascade
+
+
 # --- pieces, without nbgrader ---------------------------------------------------------------
+
+def test_wrap_feedback_lines_adds_its_rule_after_the_inlined_style_sheets():
+    from autograder.nbgrader_preprocessors import WRAP_CSS, WrapFeedbackLines
+
+    _, resources = WrapFeedbackLines().preprocess({}, {"inlining": {"css": ["pre { white-space: pre; }"]}})
+    assert resources["inlining"]["css"] == ["pre { white-space: pre; }", WRAP_CSS]
+    assert "white-space: pre-wrap" in WRAP_CSS
+    from ssd_course.tools.nbgrader_course import config_text
+    assert '"autograder.nbgrader_preprocessors.WrapFeedbackLines"' in config_text({})
+
 
 def test_graded_cell_is_recognised_only_as_generated():
     ex = registry.get("jaccard")

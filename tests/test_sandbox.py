@@ -122,6 +122,23 @@ def test_a_tampered_cache_entry_is_computed_again(tmp_path):
     assert again.rejected and again.hit
 
 
+def test_the_cache_keeps_only_its_newest_versions(tmp_path):
+    import time
+
+    for i in range(reference.KEPT_VERSIONS + 3):
+        # entry 1 was killed before its .mac was written
+        for suffix in (".json", ".npz") if i == 1 else (".mac", ".json", ".npz"):
+            path = tmp_path / f"expected-{i:016x}{suffix}"
+            path.write_text("x")
+            os.utime(path, (time.time() + i, time.time() + i))
+    (tmp_path / "key").write_text("secret")
+    assert reference.evict(tmp_path) == 3
+    left = sorted(p.name for p in tmp_path.iterdir())
+    newest = range(3, reference.KEPT_VERSIONS + 3)
+    assert left == sorted([f"expected-{i:016x}{s}" for i in newest for s in (".json", ".mac", ".npz")]
+                          + ["key"])
+
+
 def test_a_delegated_cgroup_gets_the_box_limits_and_is_removed(tmp_path):
     (tmp_path / "cgroup.procs").write_text("")
     group = box.Cgroup(tmp_path, "box-1", memory_bytes=5 << 30, tasks=64)

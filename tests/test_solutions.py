@@ -120,6 +120,30 @@ def test_jaccard_agrees_with_torchvision(dtype):
     torch.testing.assert_close(out, torchvision.ops.box_iou(a, b))
 
 
+# torchvision's own box_iou test data (test/test_ops.py, TestBoxIou), written once in the cases
+from autograder.cases.jaccard import (TV_FLOAT_BOXES, TV_FLOAT_EXPECTED, TV_INT_BOXES,  # noqa: E402
+                                      TV_INT_BOXES2, TV_INT_EXPECTED)
+
+
+@pytest.mark.parametrize("dtype", [torch.int16, torch.int32, torch.int64])
+def test_jaccard_of_torchvisions_integer_boxes_is_float32(dtype):
+    out = jaccard(torch.tensor(TV_INT_BOXES, dtype=dtype), torch.tensor(TV_INT_BOXES2, dtype=dtype))
+    assert out.dtype == torch.float32                       # computed in float32, as box_iou
+    torch.testing.assert_close(out, torch.tensor(TV_INT_EXPECTED), atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize("dtype, atol", [(torch.float16, 2e-3), (torch.bfloat16, 3e-2),
+                                         (torch.float32, 1e-3), (torch.float64, 1e-3)])
+def test_jaccard_of_torchvisions_pixel_boxes_never_overflows(dtype, atol):
+    boxes = torch.tensor(TV_FLOAT_BOXES, dtype=dtype)      # ~900 x 650: areas above float16's 65504
+    out = jaccard(boxes, boxes)
+    assert out.dtype == (dtype if dtype in (torch.float32, torch.float64) else torch.float32)
+    assert torch.isfinite(out).all()
+    torch.testing.assert_close(out.double(), torch.tensor(TV_FLOAT_EXPECTED, dtype=torch.float64),
+                               atol=atol, rtol=0)
+    torch.testing.assert_close(out.float(), torchvision.ops.box_iou(boxes, boxes).float(), atol=atol, rtol=0)
+
+
 def test_jaccard_empty_boxes_and_empty_inputs():
     point = torch.tensor([[1., 1., 1., 1.]])
     assert jaccard(point, point).item() == 0.0                   # union 0: IoU 0, not NaN
@@ -254,6 +278,30 @@ def test_nms_agrees_with_torchvision(dtype):
         scores = torch.randperm(300, generator=gen).to(dtype) / 300      # distinct
         assert torch.equal(nms(boxes, scores, overlap, top_k=300),
                            torchvision.ops.nms(boxes, scores, overlap))
+
+
+def test_nms_of_torchvisions_float16_pixel_boxes_keeps_what_float32_keeps():
+    boxes, scores = torch.tensor(TV_FLOAT_BOXES), torch.tensor([0.6370, 0.7569, 0.3966])
+    keep32 = torchvision.ops.nms(boxes, scores, 0.2)
+    for dtype in (torch.float16, torch.bfloat16):
+        assert torch.equal(nms(boxes.to(dtype), scores.to(dtype), 0.2), keep32)
+
+
+@pytest.mark.parametrize("iou", [0.2, 0.5, 0.8])
+def test_nms_suppresses_torchvisions_box_just_above_the_threshold(iou):
+    from autograder.cases.nms import boxes_with_iou
+
+    boxes, scores = (torch.tensor(a, dtype=torch.float32) for a in boxes_with_iou(int(iou * 10), 100, iou))
+    keep = nms(boxes, scores, iou)
+    assert torch.equal(keep, torchvision.ops.nms(boxes, scores, iou))
+    assert 0 in keep.tolist() and 99 not in keep.tolist()
+
+
+def test_nms_accepts_integer_boxes_as_float32_ones():
+    gen = torch.Generator().manual_seed(5)
+    boxes = (random_boxes(40, gen) * 50).round().to(torch.int64)
+    scores = torch.randperm(40, generator=gen).float() / 40
+    assert torch.equal(nms(boxes, scores), nms(boxes.float(), scores))
 
 
 # --- the stubs --------------------------------------------------------------------------------

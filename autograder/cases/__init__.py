@@ -91,6 +91,35 @@ def random_permutation(seed, n):
 
 # --- cases ------------------------------------------------------------------------------------
 
+# Computed in float32, these come back in float32 or in their own dtype: both are accepted
+# (the areas of pixel boxes overflow float16, so torchvision computes in float32 too).
+HALF_DTYPES = ("float16", "bfloat16")
+SMALL_BOX_AREA = 1e-2    # below it an epsilon added to a union (1e-7, 1e-5) moves the IoU visibly
+
+
+def tensor_specs(call) -> list:
+    """The tensor argument specs of `call`, positional then keyword."""
+    return [s for s in (*call.args, *call.kwargs.values()) if isinstance(s, dict) and "tensor" in s]
+
+
+def _tensor_tags(spec: dict, boxes=False) -> set:
+    """dtype, layout, empty, and for `boxes` ([N, 4] xyxy) their units and sizes."""
+    tags = {f"dtype:{spec['dtype']}"}
+    if spec.get("layout", "contiguous") != "contiguous":
+        tags.add(f"layout:{spec['layout']}")
+    if 0 in spec["shape"]:
+        tags.add("empty")
+    values = array_of(spec)
+    if boxes and values.size:
+        tags.add("units:[-1, 1]" if values.min() < 0 else "units:[0, 1]" if values.max() <= 1
+                 else "units:pixels")
+        area = (values[:, 2] - values[:, 0]) * (values[:, 3] - values[:, 1])
+        if (area == 0).any():
+            tags.add("boxes:zero-area")
+        if ((area > 0) & (area < SMALL_BOX_AREA)).any():
+            tags.add("boxes:small")
+    return tags
+
 @dataclass(frozen=True)
 class Call:
     """One call of the student's function.
@@ -130,8 +159,17 @@ class Case:
         grad_options: references whose gradients are all accepted (default: ``reference``).
         float64_reference: compute the reference in float64 and cast back (low-precision inputs).
         max_seconds: wall-time limit of each call, measured by the parent (timed cases).
-        tol: (atol, rtol) overriding ``DEFAULT_TOL``.
+        tol: (atol, rtol) overriding ``DEFAULT_TOL``; a case with float16 or bfloat16 inputs
+            defaults to that dtype's tolerance, whatever dtype the answer comes back in
+            (computing in float32 is accepted, see ``HALF_DTYPES``).
         meta: data a property needs (e.g. the permutation applied to the inputs).
+        edge: an edge case (empty input, disjoint boxes...) that a function doing nothing
+            could pass: its points count only once a non-edge case of the exercise passes.
+            Every property case is one (a constant answer is symmetric).
+        about: the contract details this case checks beyond the values (``"dtype"``,
+            ``"shape"``, ``"device"``); a slip in a detail it is not about is noted once and
+            costs it nothing. A case with inputs of another dtype than float32 and int64 (the
+            dtype of indices and targets) is about dtype; one with int64 boxes says so.
     """
     exercise: str
     name: str
@@ -146,9 +184,46 @@ class Case:
     tol: tuple = None
     meta: dict = field(default_factory=dict)
     hidden: bool = False
+    edge: bool = False
+    about: tuple = ()
 
     def __post_init__(self):
         _check_names(self)
+        half = [d for d in self.input_dtypes if d in HALF_DTYPES]
+        if self.tol is None and half:
+            self.tol = DEFAULT_TOL[half[0]]
+        if self.compare != "match":   # a relation between outputs holds for constant answers too
+            self.edge = True
+        if any(d not in ("float32", "int64") for d in self.input_dtypes) and "dtype" not in self.about:
+            self.about = (*self.about, "dtype")
+
+    @property
+    def input_dtypes(self) -> list:
+        """The dtypes of the tensor arguments of every call, in order."""
+        return [spec["dtype"] for call in self.calls for spec in tensor_specs(call)]
+
+    @property
+    def tags(self) -> set:
+        """The kinds of thing this case checks, read from its own inputs: dtypes, layouts,
+        units and sizes of boxes, empty inputs, arguments by position or keyword, gradients,
+        properties, references, timing. Hidden cases may differ from public ones in values
+        only, so every tag of a hidden case is the tag of some public case (tests enforce it)."""
+        tags = {f"about:{a}" for a in self.about}
+        if self.compare != "match":
+            tags.add(f"property:{self.compare}")
+        if self.reference != "solutions":
+            tags.add(f"reference:{self.reference}")
+        if self.max_seconds is not None:
+            tags.add("timed")
+        boxes = getattr(exercise_module(self.exercise), "BOX_ARGS", ())
+        for call in self.calls:
+            tags |= {f"positional:{i}" for i in range(len(call.args))}
+            tags |= {f"keyword:{k}" for k in call.kwargs}
+            tags |= {"gradient"} if call.grad else set()
+            for i, spec in enumerate((*call.args, *call.kwargs.values())):
+                if isinstance(spec, dict) and "tensor" in spec:
+                    tags |= _tensor_tags(spec, boxes=i in boxes)
+        return tags
 
     @property
     def id(self) -> str:
@@ -265,6 +340,14 @@ def hidden_cases(module: str) -> list:
     for case in cases:
         case.hidden = True
     return cases
+
+
+def parity_gaps(module: str) -> dict:
+    """{hidden case id: its tags that no public case of the exercise has}: the kinds of check
+    (a dtype, a layout, a unit scale, a size class of boxes, a property) that only hidden cases
+    would make. Empty when hidden cases differ from public ones in values only."""
+    public = set().union(*(c.tags for c in public_cases(module)))
+    return {c.id: sorted(c.tags - public) for c in hidden_cases(module) if c.tags - public}
 
 
 def collect(exercises=None, hidden=False) -> list:

@@ -26,11 +26,18 @@ MISTAKES = {
     "grid_sizes_g": Mistake("grid_sizes holds the cell size 1/g (a fraction of the image), not g."),
     "grid_sizes_flat": Mistake("grid_sizes must be [A, 1] (one column): add the dimension with "
                                "unsqueeze(1) or [:, None].", detect=_grid_sizes_flat),
+    "d2l_shapes": Mistake("Each cell has len(zooms) + len(ratios) - 1 shapes, as d2l's multibox_prior "
+                          "makes them: here every zoom goes with every ratio, len(zooms) * len(ratios) "
+                          "shapes per cell."),
+    "clipped": Mistake("The anchors were clipped to [0, 1], as many SSD ports do: the contract keeps "
+                       "them as made (a zoom of 1.3 on a 1x1 grid has width 1.3)."),
 }
 ERROR_PATTERNS = []
 PROPERTIES = {}
+OUTPUTS = ("anchors", "grid_sizes")    # the contract's names of the result's parts
+PICTURE = True     # check() in a notebook draws a failing case: the order shows at a glance
 ORDER = ("blog_transposed", "loops_swapped", "corner_centres", "wh_swapped", "xyxy_anchors",
-         "grid_sizes_g", "grid_sizes_flat")
+         "grid_sizes_g", "grid_sizes_flat", "d2l_shapes", "clipped")
 MULTI = dict(grids=(4, 2, 1), zooms=(0.7, 1.0, 1.3), ratios=((1.0, 1.0), (1.0, 0.5), (0.5, 1.0)))
 
 
@@ -47,8 +54,10 @@ CASES = [
          (anchors(**MULTI),), points=2, mistakes=ORDER),
     Case(EX, "two zooms and two ratios come zoom-major inside a cell",
          (anchors(grids=(1,), zooms=(0.5, 1.0), ratios=((1.0, 1.0), (2.0, 1.0))),), mistakes=ORDER),
-    Case(EX, "grid_sizes is an [A, 1] column holding 1/g of each anchor's grid",
-         (anchors(grids=(3, 1)),), mistakes=ORDER),
+    Case(EX, "grid_sizes is a float32 [A, 1] column holding 1/g of each anchor's grid",
+         (anchors(grids=(3, 1)),), about=("dtype", "shape"), mistakes=ORDER),
     Case(EX, "lists work as well as tuples",
          (anchors(grids=[2], zooms=[1.0], ratios=[[1.0, 0.5]]),), mistakes=ORDER),
+    Case(EX, "arguments passed by position: a 1x1 grid with zooms 1.0 and 1.4 (wider than the image)",
+         (Call((py((1,)), py((1.0, 1.4)), py(((1.0, 1.0), (2.0, 1.0))))),), mistakes=ORDER),
 ]

@@ -13,13 +13,18 @@ MISTAKES = {
                           "first, so that each row holds the features of one cell's anchor."),
     "view_not_contiguous": Mistake("view() failed on a permuted (non-contiguous) tensor: use "
                                    "reshape(), or .contiguous().view()."),
+    "batch_folded": Mistake("The batch was folded into the rows: keep B as the first dimension, "
+                            "reshape(B, -1, F), so each image keeps its own H*W*k rows."),
+    "anchor_major": Mistake("Rows come anchor by anchor (all cells of anchor 0, then anchor 1, ...): "
+                            "the k anchors of one cell must be neighbours, row (r*W + c)*k + j; "
+                            "permute to [B, H, W, k*F] before splitting the channels."),
 }
 ERROR_PATTERNS = [
     (r"view size is not compatible|use \.reshape\(\.\.\.\) instead", "view_not_contiguous"),
 ]
 PROPERTIES = {}
 # what the cases look for, in this order (a view error is recognised by its message)
-ORDER = ("column_major", "anchor_minor", "no_permute")
+ORDER = ("column_major", "anchor_minor", "no_permute", "batch_folded", "anchor_major")
 
 
 def head(seed, B, k, F, H, W, **spec):
@@ -43,4 +48,11 @@ CASES = [
          mistakes=ORDER),
     Case(EX, "float64 input keeps its dtype",
          (Call((head(7, B=2, k=2, F=3, H=2, W=3, dtype="float64"), py(2))),), mistakes=ORDER),
+    Case(EX, "bfloat16 input keeps its values (bfloat16 or float32 accepted)",
+         (Call((head(8, B=2, k=3, F=2, H=2, W=2, dtype="bfloat16"), py(3))),), mistakes=ORDER),
+    Case(EX, "a strided batch (every other image of a larger tensor) works",
+         (Call((head(9, B=3, k=2, F=3, H=2, W=3, layout="strided"), py(2))),), mistakes=ORDER),
+    Case(EX, "k passed by keyword works, and a float32 input gives float32 rows",
+         (Call((head(10, B=2, k=4, F=2, H=3, W=3),), kwargs={"k": py(4)}),), about=("dtype", "shape"),
+         mistakes=ORDER),
 ]

@@ -19,9 +19,8 @@ MISTAKES = {
                               "claims its best anchor a_g (overlaps.max(1)): gt_overlap[a_g] = 1.99, "
                               "gt_idx[a_g] = g."),
     "first_wins": Mistake("Two ground truths share a best anchor and the first one won: the later "
-                          "one must win, as in the blog's loop. Indexed assignment with repeated "
-                          "indices keeps an unspecified value; make the order explicit (a loop over "
-                          "g, or scatter_reduce with 'amax')."),
+                          "one must win, as in the blog's loop over g = 0..G-1. Make that order "
+                          "explicit (a loop over g, or scatter_reduce with 'amax' over the indices)."),
     "forced_idx_missing": Mistake("Forced anchors got 1.99 but kept their old gt_idx: set "
                                   "gt_idx[a_g] = g as well."),
     "last_index_ties": Mistake("Ties between ground truths must go to the first index, as Tensor.max "
@@ -32,6 +31,7 @@ MISTAKES = {
 ERROR_PATTERNS = []
 PROPERTIES = {}
 MATCH = ("forced_missing", "first_wins", "forced_idx_missing", "last_index_ties", "max_over_anchors")
+OUTPUTS = ("gt_overlap", "gt_idx")    # the contract's names of the result's parts
 
 
 def overlaps(values, **spec):
@@ -56,6 +56,12 @@ CASES = [
                     [0.3, 0.4, 0.0, 0.1, 0.85]]),), mistakes=MATCH),
     Case(EX, "a single ground truth (G = 1) claims its best anchor",
          (overlaps([[0.1, 0.4, 0.35, 0.0, 0.2, 0.05, 0.3, 0.15]]),), mistakes=MATCH),
-    Case(EX, "3 ground truths and 16 anchors (seeded)", (overlaps(iou_like(1, 3, 16)),),
-         mistakes=MATCH),
+    Case(EX, "3 ground truths and 16 anchors (seeded): gt_overlap float32, gt_idx int64",
+         (overlaps(iou_like(1, 3, 16)),), about=("dtype",), mistakes=MATCH),
+    Case(EX, "float64 overlaps give a float64 gt_overlap (gt_idx stays int64)",
+         (overlaps(iou_like(2, 2, 9), dtype="float64"),), mistakes=MATCH),
+    Case(EX, "non-contiguous overlaps (a transposed view) work",
+         (overlaps(iou_like(3, 3, 8), layout="transposed"),), mistakes=MATCH),
+    Case(EX, "strided overlaps (every other row of a larger tensor) work",
+         (overlaps(iou_like(4, 3, 6), layout="strided"),), mistakes=MATCH),
 ]

@@ -3,7 +3,7 @@ import torch
 
 from autograder.cases import Call, Case, py
 from autograder.cases.anchors import EX, MULTI, ORDER, anchors
-from autograder.hidden.variants import Variants
+from autograder.hidden.variants import OneOf, Variants
 
 CASES = [
     Case(EX, "a 3x3 grid (odd size)",
@@ -25,8 +25,11 @@ CASES = [
 # --- the mistakes' code ----------------------------------------------------------------------
 
 def _anchors(grids=(4,), zooms=(1.0,), ratios=((1.0, 1.0),), transposed=False, ratio_major=False,
-             corner=False, wh_swapped=False, xyxy=False, cell_count=False):
-    if ratio_major:
+             corner=False, wh_swapped=False, xyxy=False, cell_count=False, d2l=False):
+    if d2l:     # d2l's multibox_prior: every zoom with the first ratio, the first zoom with the rest
+        (rw0, rh0), z0 = ratios[0], zooms[0]
+        sizes = [(z * rw0, z * rh0) for z in zooms] + [(z0 * rw, z0 * rh) for (rw, rh) in ratios[1:]]
+    elif ratio_major:
         sizes = [(z * rw, z * rh) for (rw, rh) in ratios for z in zooms]
     else:
         sizes = [(z * rw, z * rh) for z in zooms for (rw, rh) in ratios]
@@ -49,6 +52,15 @@ def _anchors(grids=(4,), zooms=(1.0,), ratios=((1.0, 1.0),), transposed=False, r
     return torch.tensor(rows, dtype=torch.float32), torch.tensor(cells, dtype=torch.float32)
 
 
+def _clipped(anchors, grid_sizes):
+    """Anchors clipped to [0, 1] as SSD ports do it: the cxcywh values (ssd.pytorch), or the
+    corners, converted back."""
+    corners = torch.cat([anchors[:, :2] - anchors[:, 2:] / 2, anchors[:, :2] + anchors[:, 2:] / 2], 1)
+    corners = corners.clamp(0, 1)
+    back = torch.cat([(corners[:, :2] + corners[:, 2:]) / 2, corners[:, 2:] - corners[:, :2]], 1)
+    return OneOf([(anchors.clamp(0, 1), grid_sizes), (back, grid_sizes)])
+
+
 VARIANTS = Variants(EX, CASES, mistakes={
     "blog_transposed": lambda *a, **kw: _anchors(*a, transposed=True, **kw),
     "loops_swapped": lambda *a, **kw: _anchors(*a, ratio_major=True, **kw),
@@ -56,4 +68,6 @@ VARIANTS = Variants(EX, CASES, mistakes={
     "wh_swapped": lambda *a, **kw: _anchors(*a, wh_swapped=True, **kw),
     "xyxy_anchors": lambda *a, **kw: _anchors(*a, xyxy=True, **kw),
     "grid_sizes_g": lambda *a, **kw: _anchors(*a, cell_count=True, **kw),
+    "d2l_shapes": lambda *a, **kw: _anchors(*a, d2l=True, **kw),
+    "clipped": lambda *a, **kw: _clipped(*_anchors(*a, **kw)),
 }, alternatives={})

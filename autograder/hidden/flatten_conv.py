@@ -10,7 +10,7 @@ CASES = [
          (Call((head(22, B=2, k=4, F=21, H=7, W=7), py(4))),), mistakes=ORDER),
     Case(EX, "a non-contiguous strided batch works and is left untouched",
          (Call((head(23, B=4, k=3, F=2, H=3, W=3, layout="strided"), py(3))),), mistakes=ORDER),
-    Case(EX, "bfloat16 input keeps its dtype",
+    Case(EX, "bfloat16 input of a 2x3 map (bfloat16 or float32 accepted)",
          (Call((head(24, B=1, k=2, F=4, H=2, W=3, dtype="bfloat16"), py(2))),), mistakes=ORDER),
     Case(EX, "gradients reach the right channels of a 3x2 map with k=2",
          (Call((head(25, B=2, k=2, F=4, H=3, W=2, grad=True), py(2)),
@@ -30,6 +30,10 @@ def _flatten(x, k, order):
         return x.reshape(B, -1, F_)
     if order == "column_major":
         return x.permute(0, 3, 2, 1).reshape(B, -1, F_)
+    if order == "row_major":
+        return x.permute(0, 2, 3, 1).reshape(B, -1, F_)
+    if order == "anchor_major":
+        return x.reshape(B, k, F_, H, W).permute(0, 1, 3, 4, 2).reshape(B, -1, F_)
     # anchor_minor: channel c read as (feature c // k, anchor c % k)
     x = x.permute(0, 2, 3, 1).reshape(B, H, W, F_, k)
     return x.transpose(-1, -2).reshape(B, -1, F_)
@@ -39,4 +43,6 @@ VARIANTS = Variants(EX, CASES, mistakes={
     "column_major": lambda x, k: _flatten(x, k, "column_major"),
     "anchor_minor": lambda x, k: _flatten(x, k, "anchor_minor"),
     "no_permute": lambda x, k: _flatten(x, k, "no_permute"),
+    "batch_folded": lambda x, k: _flatten(x, k, "row_major").reshape(-1, x.shape[1] // k),
+    "anchor_major": lambda x, k: _flatten(x, k, "anchor_major"),
 }, alternatives={})

@@ -11,7 +11,7 @@ CASES = [
          (overlaps([[0.9, 0.1, 0.2], [0.8, 0.3, 0.1], [0.7, 0.2, 0.6]]),), mistakes=MATCH),
     Case(EX, "float64 overlaps keep their dtype and gt_idx is int64",
          (overlaps(iou_like(41, 4, 20), dtype="float64"),), mistakes=MATCH),
-    Case(EX, "non-contiguous overlaps (a transposed view) work",
+    Case(EX, "non-contiguous overlaps of 3 x 10 (a transposed view) work",
          (overlaps(iou_like(42, 3, 10), layout="transposed"),), mistakes=MATCH),
     Case(EX, "5 ground truths and 189 anchors (seeded)", (overlaps(iou_like(43, 5, 189)),),
          mistakes=MATCH),

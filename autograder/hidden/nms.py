@@ -5,8 +5,9 @@ import itertools
 import numpy as np
 import torch
 
-from autograder.cases import Case, random_boxes, random_permutation
-from autograder.cases.nms import EX, NMS, distinct_scores, nms
+from autograder.cases import Call, Case, random_boxes, random_permutation, tensor
+from autograder.cases.nms import EX, NMS, boxes_with_iou, distinct_scores, just_above, nms
+from autograder.hidden.jaccard import UNION_EPSILONS
 from autograder.hidden.variants import OneOf, Variants, iou
 
 
@@ -41,15 +42,15 @@ CASES = [
          reference="torchvision", mistakes=NMS),
     Case(EX, "running NMS again on the boxes it kept keeps all of them (idempotence)",
          (nms(KEPT_BOXES, KEPT_SCORES),), mistakes=NMS),
-    Case(EX, "shuffling the boxes keeps the same boxes (invariance to box order)",
+    Case(EX, "shuffling 25 boxes keeps the same boxes (invariance to box order)",
          (nms(B25, S25), nms(B25[PERM], S25[PERM])), compare="order_invariant",
          meta={"perm": PERM.tolist()}, mistakes=NMS),
-    Case(EX, "float64 boxes and scores agree with torchvision",
+    Case(EX, "15 float64 boxes and scores agree with torchvision",
          (nms(random_boxes(80, 15, scale=20), distinct_scores(81, 15), dtype="float64"),),
          reference="torchvision", mistakes=NMS),
     Case(EX, "float16 boxes and scores", (nms(CLUSTERS, [0.5, 0.75, 0.25, 0.875, 0.125],
                                               dtype="float16"),), mistakes=NMS),
-    Case(EX, "non-contiguous boxes (a transposed view) work",
+    Case(EX, "12 non-contiguous boxes (a transposed view)",
          (nms(random_boxes(82, 12, scale=40), distinct_scores(83, 12), layout="transposed"),),
          mistakes=NMS),
     Case(EX, "identical boxes with different scores",
@@ -58,17 +59,34 @@ CASES = [
          (nms([[0, 0, 4, 1], [0, 0, 1, 1]], [0.5, 0.6], overlap=0.25),), mistakes=NMS),
     Case(EX, "more boxes than top_k, with overlaps among the candidates",
          (nms(random_boxes(84, 60, scale=80), distinct_scores(85, 60), top_k=20),), mistakes=NMS),
+    Case(EX, "a box at IoU 0.2 + 1e-5 with a better one, overlap=0.2",
+         (nms(*boxes_with_iou(86, 100, 0.2), overlap=0.2),), reference="torchvision", mistakes=NMS),
+    Case(EX, "a box at IoU 0.8 + 1e-5 with a better one, overlap=0.8",
+         (nms(*boxes_with_iou(87, 100, 0.8), overlap=0.8),), reference="torchvision", mistakes=NMS),
+    Case(EX, "small boxes just above the threshold, other sizes",
+         (nms([*just_above(2e-4, side=0.02, at=(-0.9, 0.1)), *just_above(4e-3, side=0.005)],
+              [0.3, 0.2, 0.9, 0.1]),), mistakes=NMS),
+    Case(EX, "zero-area boxes among overlapping ones",
+         (nms([[1, 1, 1, 1], [0, 0, 4, 4], [1, 1, 1, 1], [1, 0, 5, 4], [3, 3, 3, 3]],
+              [0.95, 0.9, 0.85, 0.8, 0.3]),), mistakes=NMS),
+    Case(EX, "float16 boxes of 400 to 850 pixels a side",
+         (nms(random_boxes(88, 8, scale=900, min_size=0.6), distinct_scores(89, 8), dtype="float16"),),
+         mistakes=NMS),
+    Case(EX, "integer (int64) boxes in pixels",
+         (Call((tensor(np.round(random_boxes(90, 12, scale=60)), dtype="int64"),
+                tensor(distinct_scores(91, 12)))),), about=("dtype",), mistakes=NMS),
 ]
 
 
 # --- the mistakes' code, the tie orders and the reference ------------------------------------
 
-def _greedy(boxes, order, overlap, strict=True):
-    """Greedy NMS over candidates in the given order (IoU computed as the solution does)."""
+def _greedy(boxes, order, overlap, strict=True, **how):
+    """Greedy NMS over candidates in the given order (IoU computed as the solution does, or as
+    `how` says: ``eps`` added to the union, no ``guard`` of 0/0)."""
     if len(order) == 0:
         return torch.zeros(0, dtype=torch.int64)
     cand = boxes[torch.as_tensor(order)]
-    ious = iou(cand, cand)
+    ious = iou(cand, cand, **how)
     keep, remaining = [], list(range(len(order)))
     while remaining:
         best, rest = remaining[0], remaining[1:]
@@ -105,9 +123,13 @@ def nms_tie_orders(boxes, scores, overlap=0.5, top_k=100):
 
 
 def _tv_nms(boxes, scores, overlap=0.5, top_k=100):
+    """torchvision's nms under the float policy: half and integer boxes compared in float32."""
     from torchvision.ops import nms as tv_nms
     order = scores.argsort(descending=True, stable=True)[:top_k]
-    return order[tv_nms(boxes[order], scores[order], overlap)]
+    b, s = boxes[order], scores[order]
+    if b.dtype not in (torch.float32, torch.float64):
+        b, s = b.float(), s.float()
+    return order[tv_nms(b, s, overlap)]
 
 
 VARIANTS = Variants(EX, CASES, mistakes={
@@ -115,4 +137,8 @@ VARIANTS = Variants(EX, CASES, mistakes={
         _greedy(b, _score_order(s)[:top_k], overlap, strict=False),
     "top_k_ignored": lambda b, s, overlap=0.5, top_k=100: _greedy(b, _score_order(s), overlap),
     "sorted_positions": lambda b, s, overlap=0.5, top_k=100: _positions(b, s, overlap, top_k),
+    "union_eps": lambda b, s, overlap=0.5, top_k=100: OneOf(
+        _greedy(b, _score_order(s)[:top_k], overlap, eps=e) for e in UNION_EPSILONS),
+    "nan_drops_empty": lambda b, s, overlap=0.5, top_k=100:
+        _greedy(b, _score_order(s)[:top_k], overlap, guard=False),
 }, alternatives={"torchvision": _tv_nms, "nms_tie_orders": nms_tie_orders})

@@ -26,10 +26,14 @@ class OneOf(list):
     """Several outputs, each of them a correct answer."""
 
 
-def iou(a, b, plus=0.0, clamp=True, minus_inter=True):
+def iou(a, b, plus=0.0, clamp=True, minus_inter=True, eps=None, guard=True):
     """IoU of xyxy boxes as the solution computes it, or as a known jaccard mistake does
-    (``plus``: the +1 pixel convention; no ``clamp``; a union that does not ``minus_inter``).
-    NMS's variants use it too, so that their suppression decisions are the solution's."""
+    (``plus``: the +1 pixel convention; no ``clamp``; a union that does not ``minus_inter``;
+    ``eps`` added to the union; no ``guard`` of 0/0, giving NaN). Half-precision and integer
+    boxes are computed in float32, as the solution does. NMS's variants use it too, so that
+    their suppression decisions are the solution's."""
+    if a.dtype not in (torch.float32, torch.float64):
+        a, b = a.float(), b.float()
     tl = torch.max(a[:, None, :2], b[None, :, :2])
     br = torch.min(a[:, None, 2:], b[None, :, 2:])
     wh = br - tl + plus
@@ -37,7 +41,9 @@ def iou(a, b, plus=0.0, clamp=True, minus_inter=True):
     area_a = (a[:, 2] - a[:, 0] + plus) * (a[:, 3] - a[:, 1] + plus)
     area_b = (b[:, 2] - b[:, 0] + plus) * (b[:, 3] - b[:, 1] + plus)
     union = area_a[:, None] + area_b[None, :] - (inter if minus_inter else 0)
-    return inter / union.clamp(min=torch.finfo(union.dtype).tiny)
+    if eps is not None:
+        return inter / (union + eps)
+    return inter / union.clamp(min=torch.finfo(union.dtype).tiny) if guard else inter / union
 
 
 @dataclass

@@ -4,6 +4,10 @@
 """Exercise 6 (lesson 07): non-maximum suppression."""
 import torch
 
+# Half-precision areas of pixel boxes overflow (float16's largest value is 65504) and integer
+# boxes cannot be divided: the IoUs of those are computed in float32, as torchvision does.
+COMPUTE_DTYPES = (torch.float32, torch.float64)
+
 
 def nms(boxes: torch.Tensor, scores: torch.Tensor, overlap: float = 0.5,
         top_k: int = 100) -> torch.Tensor:
@@ -14,7 +18,8 @@ def nms(boxes: torch.Tensor, scores: torch.Tensor, overlap: float = 0.5,
     is greater than ``overlap`` (IoU equal to ``overlap`` survives).
 
     Args:
-        boxes (Tensor[N, 4]): boxes in ``xyxy`` format.
+        boxes (Tensor[N, 4]): boxes in ``xyxy`` format, any floating-point or integer dtype
+            (float16, bfloat16 and integers are compared in float32).
         scores (Tensor[N]): a score per box.
         overlap (float): IoU above which a lower-scoring box is suppressed.
         top_k (int): how many of the highest-scoring boxes are considered.
@@ -26,6 +31,8 @@ def nms(boxes: torch.Tensor, scores: torch.Tensor, overlap: float = 0.5,
     if boxes.dim() != 2 or boxes.shape[-1] != 4 or scores.shape != boxes.shape[:1]:
         raise ValueError(f"expected boxes [N, 4] and scores [N], got {tuple(boxes.shape)} "
                          f"and {tuple(scores.shape)}")
+    if boxes.dtype not in COMPUTE_DTYPES:
+        boxes = boxes.float()
     # ==== BEGIN EXERCISE (about 14 lines) ====
     # TODO: write nms here, in place of the `raise` below.
     # HINT: order the candidates best score first (equal scores: lower index first), keep the top_k

@@ -248,6 +248,12 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
+# Feedback pages: long output lines (hints, a case's inputs) wrap instead of running off the page.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "autograder.nbgrader_preprocessors.WrapFeedbackLines",
+]
 # `nbgrader zip_collect`: the exercise files are part of a submission (nbgrader's default
 # collects notebooks only). Tell it how your LMS names downloaded files, e.g. for
 # "alice_attempt_2024-05-01-10-00-00_jaccard.py":

@@ -57,6 +57,8 @@ def jaccard(box_a: torch.Tensor, box_b: torch.Tensor) -> torch.Tensor:
     """
     _check_boxes(box_a, "box_a")
     _check_boxes(box_b, "box_b")
+    # the course's dtype policy: half precision and integers are computed in float32
+    box_a, box_b = (b if b.dtype in (torch.float32, torch.float64) else b.float() for b in (box_a, box_b))
     # ==== BEGIN EXERCISE (about 8 lines) ====
     # HINT: take the four coordinates apart: box_a's as four [N, 1] columns, box_b's as four [M]
     # HINT: rows; then any arithmetic between the two broadcasts to [N, M], every pair at once

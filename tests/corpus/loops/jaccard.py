@@ -2,6 +2,9 @@ import torch
 
 
 def jaccard(box_a, box_b):
+    # float16 areas of pixel boxes overflow, integers cannot divide: at least float32
+    dtype = torch.promote_types(box_a.dtype, torch.float32)
+    box_a, box_b = box_a.to(dtype), box_b.to(dtype)
     # a loop over the rows, each row vectorised over box_b
     area_b = (box_b[:, 2] - box_b[:, 0]) * (box_b[:, 3] - box_b[:, 1])
     rows = []

@@ -24,7 +24,7 @@ demo: setup
 
 test: setup
 	@echo "==> make test: the whole test suite"
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests --durations=15
 
 bench: setup
 	$(BIN)/ssd-course bench
